@@ -1,0 +1,98 @@
+"""Convolutional blocks of the mrPoly-Net (paper §4.1.2, Fig. 7).
+
+The paper calls its blocks rPoly-2 and rPoly-3, "reduced" versions of PolyNet's Poly-2 and
+Poly-3 (Zhang et al. 2016, ref. [42]). PolyNet's Poly-k block computes
+`(I + F + F^2 [+ F^3]) x`: ONE residual function F (an Inception unit) applied repeatedly,
+its weights shared between the powers, the terms summed and followed by a ReLU. Our reading
+of Fig. 7 (the figure's pixels are not in the text we have; DESIGN.md fixes the reading):
+
+    rPoly-2:  y = ReLU(x + F(x) + F(F(x)))
+    rPoly-3:  y = ReLU(x + F(x) + F(F(x)) + F(F(F(x))))
+
+where the "reduction" replaces PolyNet's Inception unit by a small bottleneck,
+F = 1x1 conv (C -> C/r) -> BN -> ReLU -> 3x3 conv (C/r -> C) -> BN. F ends in BN and not in
+a ReLU, as PolyNet's residual units do, so each power of F can be negative and the sum,
+not each term, is rectified. Convolutions carry no bias (BN follows every one of them).
+
+Every block takes a `groups` argument: the model runs sibling branches that share shapes
+(the 4 part branches, the 9 AU branches, the 2 V-A branches) as one grouped convolution,
+branch i owning channel slice i. Grouping is exact: no weight couples two branches, and BN
+is per channel.
+"""
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+
+def conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
+    """Conv (no bias) followed by BN: the unit `FatauvaNet.fused` folds into one conv."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(c_out),
+    )
+
+
+def conv_bn_relu(c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
+    """Conv + BN + ReLU: the stem and the down-sampling convolutions between groups of blocks."""
+    return nn.Sequential(*conv_bn(c_in, c_out, kernel, stride, groups), nn.ReLU(inplace=True))
+
+
+class ResidualF(nn.Module):
+    """The shared residual function F of an rPoly block: 1x1 reduce -> BN -> ReLU -> 3x3 -> BN.
+
+    (N, C, H, W) -> (N, C, H, W); with `groups` = g, C and the reduced width are split into g
+    independent branches.
+    """
+
+    def __init__(self, channels: int, reduction: int, groups: int = 1):
+        super().__init__()
+        mid = channels // reduction
+        if channels % groups or mid % groups or mid == 0:
+            raise ValueError(f"rPoly width {channels} / {reduction} does not split into {groups} branches")
+        self.reduce = nn.Sequential(*conv_bn(channels, mid, 1, groups=groups), nn.ReLU(inplace=True))
+        self.expand = conv_bn(mid, channels, 3, groups=groups)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.expand(self.reduce(x))
+
+
+class RPoly(nn.Module):
+    """rPoly-k block (§4.1.2, Fig. 7): y = ReLU(x + F(x) + ... + F^k(x)), k = `order` (2 or 3).
+
+    One F, applied `order` times, so rPoly-3 has the parameters of rPoly-2 and one more power.
+    (N, C, H, W) -> (N, C, H, W).
+    """
+
+    def __init__(self, channels: int, order: int, reduction: int = 2, groups: int = 1):
+        super().__init__()
+        if order not in (2, 3):
+            raise ValueError(f"rPoly order must be 2 or 3, got {order}")
+        self.order = order
+        self.f = ResidualF(channels, reduction, groups)
+
+    def forward(self, x: Tensor) -> Tensor:
+        term = self.f(x)
+        total = x + term
+        for _ in range(self.order - 1):
+            term = self.f(term)
+            total += term  # in place is safe: addition's backward needs neither operand
+        return torch.relu_(total)
+
+
+def rpoly_stack(channels: int, order: int, blocks: int, reduction: int, groups: int = 1) -> nn.Sequential:
+    """`blocks` rPoly-`order` blocks in a row at constant width."""
+    return nn.Sequential(*(RPoly(channels, order, reduction, groups) for _ in range(blocks)))
+
+
+def fold_batchnorm(module: nn.Module) -> None:
+    """In place, for inference: every Conv2d directly followed by a BatchNorm2d inside an
+    nn.Sequential absorbs the BN (running statistics and affine) and the BN becomes Identity."""
+    for seq in module.modules():
+        if not isinstance(seq, nn.Sequential):
+            continue
+        for i in range(len(seq) - 1):
+            conv, bn = seq[i], seq[i + 1]
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                seq[i] = fuse_conv_bn_eval(conv.eval(), bn.eval())
+                seq[i + 1] = nn.Identity()

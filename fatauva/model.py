@@ -1,0 +1,291 @@
+"""FATAUVA-Net (Chang, Hsu, Chien, CVPRW 2017): core -> parts -> AUs -> valence/arousal.
+
+Reading order: `FatauvaConfig` (every width is data), `FatauvaOutput` (what one forward
+returns), then `FatauvaNet`. The wiring (which part carries which attributes, which AU branch
+grows on which part, which AU branches feed valence and arousal) is read from
+`fatauva.topology` and nowhere spelled out here.
+
+Sibling branches run as ONE grouped convolution (the 4 part branches as groups=4, the 9 AU
+branches as groups=9, the 2 V-A branches as groups=2): branch i owns channel slice i of the
+layer's output. Each slice passes through its own `nn.Identity` "tap" before anything reads
+it, so every branch map has a module (`feature_modules()`) that Grad-CAM can hook, and the
+gradients it records are the true gradients of that branch.
+
+No `from __future__ import annotations` here: PyTorchModelHubMixin reads the annotation of
+`config` at run time to rebuild the dataclass from config.json.
+"""
+
+import copy
+from dataclasses import dataclass, fields
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import Tensor, nn
+
+from fatauva import topology
+from fatauva.blocks import conv_bn_relu, fold_batchnorm, rpoly_stack
+from fatauva.heads import GroupedMLP, decode_va_classes
+from fatauva.template import DEFAULT_INPUT_SIZE
+
+VA_HEADS = ("reg", "cls")
+
+
+@dataclass
+class FatauvaConfig:
+    """Hyper-parameters of the network; the paper fixes only the block counts (§4.1.2).
+
+    Widths are per branch: a part branch has `part_width` channels, an AU branch `au_width`,
+    a V-A branch `va_width`. The core is a stem conv (stride 2) followed by groups of rPoly-2
+    blocks; group g starts with a 3x3 conv of stride `core_strides[g]` to `core_widths[g]`
+    channels and holds `core_blocks[g]` blocks (8 in total, §4.1.2). The attribute layer
+    starts with a conv of stride `part_stride`, the AU layer with one of stride `au_stride`,
+    the V-A layer with its 1x1 reduction conv (§3.3). `reduction` is the bottleneck ratio of
+    F inside every rPoly block; `fc_hidden` the widths of the first two of the three FC layers
+    of every head (§4.1.3), the second being the V-A embedding of the centre loss.
+    """
+
+    input_size: int = DEFAULT_INPUT_SIZE
+    va_head: str = "reg"
+    use_au_layer: bool = True
+    stem_width: int = 32
+    core_widths: tuple[int, ...] = (64, 128, 192)
+    core_strides: tuple[int, ...] = (2, 2, 1)
+    core_blocks: tuple[int, ...] = (2, 3, 3)
+    part_width: int = 64
+    part_stride: int = 1
+    part_blocks: int = 2
+    au_width: int = 32
+    au_stride: int = 1
+    au_blocks: int = 2
+    va_width: int = 64
+    va_blocks: int = 2
+    reduction: int = 2
+    fc_hidden: tuple[int, int] = (128, 64)
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        # JSON (config.json of the Hub mixin) turns tuples into lists.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                setattr(self, f.name, tuple(value))
+        if self.va_head not in VA_HEADS:
+            raise ValueError(f"va_head must be one of {VA_HEADS}, got {self.va_head!r}")
+        if not len(self.core_widths) == len(self.core_strides) == len(self.core_blocks):
+            raise ValueError("core_widths, core_strides and core_blocks must have the same length")
+
+
+@dataclass
+class FatauvaOutput:
+    """One forward pass. Orders: topology.ATTRIBUTES, topology.AUS, topology.VA_TARGETS.
+
+    attribute_logits (N, 10, 2); au_logits (N, 14, 2); va_logits (N, 2, 11) for the class
+    head or (N, 2) raw values for the regression head; va_embedding (N, 2, D) the V-A heads'
+    penultimate FC features; features: branch name -> (N, C, H, W) map, as feature_modules().
+    """
+
+    attribute_logits: Tensor
+    au_logits: Tensor
+    va_logits: Tensor
+    va_embedding: Tensor
+    features: dict[str, Tensor]
+    va_head: str
+
+    def attribute_probs(self) -> Tensor:
+        """(N, 10) P(attribute present)."""
+        return self.attribute_logits.softmax(dim=-1)[..., 1]
+
+    def au_probs(self) -> Tensor:
+        """(N, 14) P(AU present)."""
+        return self.au_logits.softmax(dim=-1)[..., 1]
+
+    def va(self) -> Tensor:
+        """(N, 2) valence, arousal in [-1, 1]: the §4.1.3 top-3 rule, or the clipped regression."""
+        if self.va_head == "cls":
+            return decode_va_classes(self.va_logits)
+        return self.va_logits.clamp(-1.0, 1.0)
+
+
+def _head_index(names: tuple, owner: dict, branches: tuple[str, ...]) -> Tensor:
+    """For each head (in `names` order), the index of the branch it sits on."""
+    return torch.tensor([branches.index(owner[n]) for n in names], dtype=torch.long)
+
+
+def _va_sources(use_au_layer: bool) -> tuple[str, ...]:
+    """Branch feature names concatenated into Con_Val then Con_Aro (§3.3, Fig. 5).
+
+    With the AU layer: the AU branches of topology.VA_INPUTS. Without it (the FATVA ablation
+    of §4.4) the V-A layer reads the part branches directly: for each target, the distinct
+    parts that carry its AU branches, in first-seen order. With the paper's wiring both
+    valence and arousal then read eyes, eyebrows and mouth, never the face branch.
+    """
+    part_of = {b.name: b.part for b in topology.AU_BRANCHES}
+    sources = []
+    for target in topology.VA_TARGETS:
+        branches = topology.VA_INPUTS[target]
+        if use_au_layer:
+            sources.append(tuple(f"au.{b}" for b in branches))
+        else:
+            sources.append(tuple(f"part.{p}" for p in dict.fromkeys(part_of[b] for b in branches)))
+    if len({len(s) for s in sources}) != 1:
+        raise ValueError(f"the V-A branches run as one grouped conv and need equal input counts: {sources}")
+    return tuple(name for s in sources for name in s)
+
+
+class FatauvaNet(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="fatauva",
+    tags=["facial-attributes", "action-units", "valence-arousal", "affective-computing", "fatauva-net"],
+    repo_url="https://github.com/fatauva/fatauva-net-studio",
+    paper_url="https://openaccess.thecvf.com/content_cvpr_2017_workshops/w33/html/Chang_FATAUVA-Net_An_Integrated_CVPR_2017_paper.html",
+):
+    """FATAUVA-Net. forward: x (N, 3, S, S) from fatauva.template.to_tensor -> FatauvaOutput."""
+
+    def __init__(self, config: FatauvaConfig | None = None):
+        super().__init__()
+        self.config = config or FatauvaConfig()
+        self._hub_mixin_config = self.config  # so that a default-built model also writes config.json
+        c = self.config
+        n_parts, n_aus, n_va = len(topology.PARTS), len(topology.AU_BRANCHES), len(topology.VA_TARGETS)
+        self._stage: int | None = None
+        self._channels_last = False
+
+        # Core layer (§3, Fig. 2): stem + groups of rPoly-2 blocks (§4.1.2: 8 in total).
+        core: list[nn.Module] = [conv_bn_relu(3, c.stem_width, 3, stride=2)]
+        width = c.stem_width
+        for w, s, n in zip(c.core_widths, c.core_strides, c.core_blocks, strict=True):
+            core += [conv_bn_relu(width, w, 3, stride=s), rpoly_stack(w, 2, n, c.reduction)]
+            width = w
+        self.core = nn.Sequential(*core)
+        self.core_tap = nn.Identity()
+
+        # Attribute layer (§3.1, Table 2): one branch per facial part, 2 rPoly-2 blocks each.
+        # The entry conv reads the shared core map, so the 4 branch convs are one dense conv.
+        self.part_branches = nn.Sequential(
+            conv_bn_relu(width, n_parts * c.part_width, 3, stride=c.part_stride),
+            rpoly_stack(n_parts * c.part_width, 2, c.part_blocks, c.reduction, groups=n_parts),
+        )
+        self.part_taps = nn.ModuleDict({p: nn.Identity() for p in topology.PARTS})
+        self.attribute_heads = GroupedMLP(len(topology.ATTRIBUTES), c.part_width, c.fc_hidden, 2, c.dropout)
+
+        # AU layer (§3.2, Table 3): each branch grows on its part branch, 2 rPoly-3 blocks each.
+        self.au_branches = nn.Sequential(
+            conv_bn_relu(n_aus * c.part_width, n_aus * c.au_width, 3, stride=c.au_stride, groups=n_aus),
+            rpoly_stack(n_aus * c.au_width, 3, c.au_blocks, c.reduction, groups=n_aus),
+        )
+        self.au_taps = nn.ModuleDict({b: nn.Identity() for b in topology.AU_BRANCH_NAMES})
+        self.au_heads = GroupedMLP(len(topology.AUS), c.au_width, c.fc_hidden, 2, c.dropout)
+
+        # V-A layer (§3.3, Fig. 5): Con_Val / Con_Aro -> 1x1 conv for dimension reduction
+        # -> 2 rPoly-3 blocks -> 3 FC layers (§4.1.3).
+        self.va_sources = _va_sources(c.use_au_layer)
+        source_width = c.au_width if c.use_au_layer else c.part_width
+        self.va_branches = nn.Sequential(
+            conv_bn_relu(len(self.va_sources) * source_width, n_va * c.va_width, 1, groups=n_va),
+            rpoly_stack(n_va * c.va_width, 3, c.va_blocks, c.reduction, groups=n_va),
+        )
+        self.va_taps = nn.ModuleDict({t: nn.Identity() for t in topology.VA_TARGETS})
+        va_out = len(topology.VA_CLASS_VALUES) if c.va_head == "cls" else 1
+        self.va_heads = GroupedMLP(n_va, c.va_width, c.fc_hidden, va_out, c.dropout)
+
+        self.register_buffer(
+            "attribute_part", _head_index(topology.ATTRIBUTES, topology.ATTRIBUTE_PART, topology.PARTS), False
+        )
+        self.register_buffer(
+            "au_branch", _head_index(topology.AUS, topology.AU_BRANCH, topology.AU_BRANCH_NAMES), False
+        )
+
+    # ----- forward -------------------------------------------------------------------------
+    def forward(self, x: Tensor) -> FatauvaOutput:
+        if x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(f"expected a batch of RGB crops (N, 3, S, S), got shape {tuple(x.shape)}")
+        if self._channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        features = {"core": self.core_tap(self.core(x))}
+        parts = self._split(self.part_branches(features["core"]), self.part_taps, "part")
+        features.update(parts)
+        # Each AU branch reads its parent part's map: stack them along channels (Table 3).
+        au_input = torch.cat([parts[f"part.{b.part}"] for b in topology.AU_BRANCHES], dim=1)
+        aus = self._split(self.au_branches(au_input), self.au_taps, "au")
+        features.update(aus)
+        # Con_Val and Con_Aro (§3.3), stacked along channels for the grouped V-A layer.
+        con_val_aro = torch.cat([features[s] for s in self.va_sources], dim=1)
+        vas = self._split(self.va_branches(con_val_aro), self.va_taps, "va")
+        features.update(vas)
+
+        attribute_logits, _ = self.attribute_heads(_pooled(parts).index_select(1, self.attribute_part))
+        au_logits, _ = self.au_heads(_pooled(aus).index_select(1, self.au_branch))
+        va_logits, va_embedding = self.va_heads(_pooled(vas))
+        if self.config.va_head == "reg":
+            va_logits = va_logits.squeeze(-1)
+        return FatauvaOutput(
+            attribute_logits, au_logits, va_logits, va_embedding, features, self.config.va_head
+        )
+
+    @staticmethod
+    def _split(maps: Tensor, taps: nn.ModuleDict, prefix: str) -> dict[str, Tensor]:
+        """Channel slice i of a grouped layer's output -> branch i's tap; {'<prefix>.<name>': map}."""
+        slices = maps.chunk(len(taps), dim=1)
+        return {f"{prefix}.{name}": tap(s) for (name, tap), s in zip(taps.items(), slices, strict=True)}
+
+    # ----- explanation hooks ---------------------------------------------------------------
+    def feature_modules(self) -> dict[str, nn.Module]:
+        """Branch name -> the module whose forward output is that branch's map (N, C, H, W).
+
+        Names: 'core', 'part.<part>', 'au.<AU branch>', 'va.<valence|arousal>', the same keys
+        as FatauvaOutput.features; hook these as pytorch-grad-cam target layers.
+        """
+        modules: dict[str, nn.Module] = {"core": self.core_tap}
+        for prefix, taps in (("part", self.part_taps), ("au", self.au_taps), ("va", self.va_taps)):
+            modules.update({f"{prefix}.{name}": tap for name, tap in taps.items()})
+        return modules
+
+    # ----- staged training (§3: attributes, then AUs, then V-A, each freezing the previous) --
+    def stage_modules(self, stage: int) -> list[nn.Module]:
+        """The modules trained in `stage` (1: core + attribute layer and heads, 2: AU, 3: V-A)."""
+        groups = {
+            1: [self.core, self.part_branches, self.attribute_heads],
+            2: [self.au_branches, self.au_heads],
+            3: [self.va_branches, self.va_heads],
+        }
+        if stage not in groups:
+            raise ValueError(f"stage must be 1, 2 or 3, got {stage!r}")
+        return groups[stage]
+
+    def stage_parameters(self, stage: int) -> list[nn.Parameter]:
+        """Parameters trained in `stage` (for the optimiser)."""
+        return [p for m in self.stage_modules(stage) for p in m.parameters()]
+
+    def set_stage(self, stage: int) -> None:
+        """Train only `stage`'s modules: the rest get requires_grad False and, through
+        `train()`, stay in eval mode so their BN statistics (and dropout) never move."""
+        trainable = {id(p) for p in self.stage_parameters(stage)}
+        for p in self.parameters():
+            p.requires_grad_(id(p) in trainable)
+        self._stage = stage
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> "FatauvaNet":
+        super().train(mode)
+        if mode and self._stage is not None:
+            for stage in (1, 2, 3):
+                if stage != self._stage:
+                    for m in self.stage_modules(stage):
+                        m.eval()
+        return self
+
+    # ----- inference -------------------------------------------------------------------------
+    def fused(self) -> "FatauvaNet":
+        """An inference copy in eval mode: every BN folded into its conv, weights channels_last.
+        Same outputs as `self.eval()` up to float rounding; not meant for training."""
+        model = copy.deepcopy(self).eval()
+        fold_batchnorm(model)
+        model.to(memory_format=torch.channels_last)
+        model._channels_last = True
+        return model
+
+
+def _pooled(branches: dict[str, Tensor]) -> Tensor:
+    """Global average pool of each branch map: {name: (N, C, H, W)} -> (N, branches, C)."""
+    return torch.stack([m.mean(dim=(2, 3)) for m in branches.values()], dim=1)
