@@ -1,0 +1,57 @@
+"""The torch Dataset of a real dataset: cached template crops + labels -> training sample dicts."""
+
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+
+from fatauva.template import to_tensor
+
+from ..preprocess import CropCache, CropFn, PrepareReport, default_crop, prepare_crops
+from .base import FaceIndex
+
+
+class CroppedFaceDataset(Dataset):
+    """Samples of the notes/API.md contract from a `FaceIndex` whose crops are all in `cache`.
+
+    Each sample: "image" float32 (3, S, S) from `fatauva.template.to_tensor`; "attributes"
+    int64 (10,) and "aus" int64 (14,) with -1 = unlabelled; "va" float32 (2,) nan = unlabelled.
+    `index` keeps the labels as arrays, which is what `train.sampling` weighs.
+    """
+
+    def __init__(self, index: FaceIndex, cache: CropCache):
+        self.index = index
+        self.cache = cache
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        crop = self.cache.load(self.index.paths[i])
+        return {
+            "image": to_tensor(crop)[0],
+            "attributes": torch.from_numpy(self.index.attributes[i].copy()),
+            "aus": torch.from_numpy(self.index.aus[i].copy()),
+            "va": torch.from_numpy(self.index.va[i].copy()),
+        }
+
+
+def cropped_dataset(
+    index: FaceIndex,
+    cache_root: str | Path,
+    input_size: int,
+    crop_fn: CropFn = default_crop,
+    progress: bool = True,
+) -> tuple[CroppedFaceDataset, PrepareReport]:
+    """Crop (once) every image of `index`, drop the faceless ones, and serve the rest."""
+    cache = CropCache(cache_root, input_size)
+    report = prepare_crops(
+        index.paths,
+        cache,
+        crop_fn,
+        landmarks=index.landmarks,
+        boxes=index.boxes,
+        progress=progress,
+        desc=f"crops {index.name}",
+    )
+    return CroppedFaceDataset(index.subset(report.kept), cache), report
