@@ -113,3 +113,134 @@ def test_config_rejects_an_unknown_va_head():
 def test_forward_rejects_a_non_rgb_batch():
     with pytest.raises(ValueError, match=r"\(N, 3, S, S\)"):
         FatauvaNet()(torch.zeros(1, 1, 112, 112))
+
+
+def weighted_sum_of_all_heads(out: FatauvaOutput) -> torch.Tensor:
+    """A scalar reading every output of every head with non-uniform weights."""
+    g = torch.Generator().manual_seed(1)
+    tensors = (out.attribute_logits, out.au_logits, out.va_logits, out.va_embedding)
+    return sum((t * torch.randn(t.shape, generator=g)).sum() for t in tensors)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [FatauvaConfig(va_head="reg"), FatauvaConfig(va_head="cls"), FatauvaConfig(use_au_layer=False)],
+    ids=["reg", "cls", "fatva"],
+)
+def test_every_parameter_receives_a_gradient_through_the_heads(batch, config):
+    model = FatauvaNet(config).train()
+    weighted_sum_of_all_heads(model(batch)).backward()
+    starved = [n for n, p in model.named_parameters() if p.grad is None or not bool(p.grad.abs().sum() > 0)]
+    assert starved == []
+
+
+def test_a_head_sends_gradient_only_to_the_branches_on_its_path(batch):
+    model = FatauvaNet().eval()
+    out = model(batch)
+    for tensor in out.features.values():
+        tensor.retain_grad()
+    smiling = topology.ATTRIBUTES.index("Smiling")
+    out.attribute_logits[:, smiling, 1].sum().backward(retain_graph=True)
+    reached = {n for n, t in out.features.items() if t.grad is not None and bool(t.grad.abs().sum() > 0)}
+    assert reached == {"core", "part.mouth"}
+
+
+def test_valence_reads_exactly_the_con_val_branches(batch):
+    model = FatauvaNet().eval()
+    out = model(batch)
+    for tensor in out.features.values():
+        tensor.retain_grad()
+    out.va_logits[:, 0].sum().backward()
+    reached = {n for n, t in out.features.items() if t.grad is not None and bool(t.grad.abs().sum() > 0)}
+    au_reached = {n.removeprefix("au.") for n in reached if n.startswith("au.")}
+    assert au_reached == set(topology.CON_VAL)
+    assert "va.arousal" not in reached and "va.valence" in reached
+
+
+def sliced_conv_bn(unit: torch.nn.Sequential, x: torch.Tensor, branch: int, branches: int) -> torch.Tensor:
+    """Branch `branch` of a Conv2d + BN(eval) shared by `branches` branches, computed alone from
+    its block of output rows (a grouped conv's group, or a dense conv's row block)."""
+    conv, bn = unit[0], unit[1]
+    n = conv.out_channels // branches
+    rows = slice(branch * n, (branch + 1) * n)
+    y = torch.nn.functional.conv2d(x, conv.weight[rows], stride=conv.stride, padding=conv.padding)
+    return torch.nn.functional.batch_norm(
+        y, bn.running_mean[rows], bn.running_var[rows], bn.weight[rows], bn.bias[rows], eps=bn.eps
+    )
+
+
+def naive_branch(layer: torch.nn.Sequential, x: torch.Tensor, branch: int, branches: int) -> torch.Tensor:
+    """One branch of a grouped layer (entry conv, then rPoly blocks), written per the paper."""
+    y = torch.relu(sliced_conv_bn(layer[0], x, branch, branches))
+    for block in layer[1]:
+        term, total = y, y
+        for _ in range(block.order):
+            reduced = torch.relu(sliced_conv_bn(block.f.reduce, term, branch, branches))
+            term = sliced_conv_bn(block.f.expand, reduced, branch, branches)
+            total = total + term
+        y = torch.relu(total)
+    return y
+
+
+def test_grouped_branches_equal_a_naive_per_branch_computation(batch):
+    model = trained_looking()
+    close = {"atol": 1e-4, "rtol": 1e-4}
+    with torch.no_grad():
+        f = model(batch).features
+        for i, part in enumerate(topology.PARTS):
+            # every part branch reads the whole core map (§3.1)
+            expected = naive_branch(model.part_branches, f["core"], i, len(topology.PARTS))
+            torch.testing.assert_close(f[f"part.{part}"], expected, **close)
+        for i, branch in enumerate(topology.AU_BRANCHES):
+            # an AU branch reads only its own part's map (§3.2, Table 3)
+            expected = naive_branch(model.au_branches, f[f"part.{branch.part}"], i, len(topology.AU_BRANCHES))
+            torch.testing.assert_close(f[f"au.{branch.name}"], expected, **close)
+        for i, (target, sources) in enumerate(topology.VA_INPUTS.items()):
+            con = torch.cat([f[f"au.{b}"] for b in sources], dim=1)  # Con_Val / Con_Aro, §3.3
+            expected = naive_branch(model.va_branches, con, i, len(topology.VA_TARGETS))
+            torch.testing.assert_close(f[f"va.{target}"], expected, **close)
+
+
+STAGE_MODULES = {
+    1: ("core.", "part_branches.", "attribute_heads."),
+    2: ("au_branches.", "au_heads."),
+    3: ("va_branches.", "va_heads."),
+}
+
+
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_set_stage_leaves_exactly_that_stage_trainable(stage):
+    model = FatauvaNet()
+    model.set_stage(stage)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    expected = {n for n, _ in model.named_parameters() if n.startswith(STAGE_MODULES[stage])}
+    assert trainable == expected and expected
+    assert {id(p) for p in model.stage_parameters(stage)} == {
+        id(p) for n, p in model.named_parameters() if n in expected
+    }
+
+
+def bn_statistics(model: FatauvaNet) -> dict[str, torch.Tensor]:
+    return {n: t.clone() for n, t in model.state_dict().items() if "running_" in n}
+
+
+@pytest.mark.parametrize("stage", [2, 3])
+def test_a_training_step_moves_only_the_trained_stage(batch, stage):
+    model = trained_looking()
+    model.set_stage(stage)
+    model.train()
+    before_stats, before_params = bn_statistics(model), {n: p.clone() for n, p in model.named_parameters()}
+    optimiser = torch.optim.SGD(model.stage_parameters(stage), lr=0.1)
+    weighted_sum_of_all_heads(model(batch)).backward()
+    optimiser.step()
+    after_stats = bn_statistics(model)
+    prefixes = STAGE_MODULES[stage]
+    moved = {n for n in before_stats if not torch.equal(before_stats[n], after_stats[n])}
+    assert moved == {n for n in before_stats if n.startswith(prefixes)}
+    changed = {n for n, p in model.named_parameters() if not torch.equal(before_params[n], p)}
+    assert changed and all(n.startswith(prefixes) for n in changed)
+
+
+def test_set_stage_rejects_an_unknown_stage():
+    with pytest.raises(ValueError, match="stage must be 1, 2 or 3"):
+        FatauvaNet().set_stage(4)

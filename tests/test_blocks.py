@@ -1,0 +1,81 @@
+"""rPoly-2 / rPoly-3 (§4.1.2, Fig. 7): one shared F, summed powers, grouping exact, BN folding exact."""
+
+import pytest
+import torch
+from torch import nn
+
+from fatauva.blocks import RPoly, conv_bn_relu, fold_batchnorm
+
+
+def randomise_bn(module: nn.Module) -> None:
+    torch.manual_seed(1)
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.3, 0.3)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.3, 0.3)
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_rpoly_is_relu_of_x_plus_the_powers_of_one_shared_f(order):
+    torch.manual_seed(0)
+    block = RPoly(8, order).eval()
+    randomise_bn(block)
+    x = torch.randn(2, 8, 6, 6)
+    with torch.no_grad():
+        f1 = block.f(x)
+        f2 = block.f(f1)
+        expected = x + f1 + f2 + (block.f(f2) if order == 3 else 0)
+        torch.testing.assert_close(block(x), torch.relu(expected))
+
+
+def test_rpoly3_shares_f_so_it_has_the_parameters_of_rpoly2():
+    rpoly3, rpoly2 = RPoly(16, 3), RPoly(16, 2)
+    assert sum(p.numel() for p in rpoly3.parameters()) == sum(p.numel() for p in rpoly2.parameters())
+
+
+def test_f_is_1x1_reduce_then_3x3_then_bn():
+    f = RPoly(16, 2, reduction=4).f
+    convs = [m for m in f.modules() if isinstance(m, nn.Conv2d)]
+    shapes = [(c.in_channels, c.out_channels, c.kernel_size) for c in convs]
+    assert shapes == [(16, 4, (1, 1)), (4, 16, (3, 3))]
+    assert isinstance(list(f.modules())[-1], nn.BatchNorm2d)
+
+
+def test_grouped_rpoly_equals_independent_blocks_with_the_sliced_weights():
+    torch.manual_seed(0)
+    grouped = RPoly(12, 3, groups=3).eval()
+    randomise_bn(grouped)
+    x = torch.randn(2, 12, 5, 5)
+    with torch.no_grad():
+        out = grouped(x)
+        for g in range(3):
+            single = RPoly(4, 3).eval()
+            for name, tensor in single.state_dict().items():
+                source = grouped.state_dict()[name]
+                if source.ndim == 0:  # num_batches_tracked
+                    continue
+                per_branch = source.shape[0] // 3
+                tensor.copy_(source[g * per_branch : (g + 1) * per_branch])
+            torch.testing.assert_close(out[:, 4 * g : 4 * (g + 1)], single(x[:, 4 * g : 4 * (g + 1)]))
+
+
+def test_rpoly_rejects_widths_that_do_not_split_into_the_branches():
+    with pytest.raises(ValueError, match="does not split"):
+        RPoly(10, 2, groups=4)
+    with pytest.raises(ValueError, match="order"):
+        RPoly(8, 4)
+
+
+def test_fold_batchnorm_keeps_the_eval_output_and_removes_every_bn():
+    torch.manual_seed(0)
+    net = nn.Sequential(conv_bn_relu(3, 8, 3, stride=2), RPoly(8, 2), RPoly(8, 3, groups=2)).eval()
+    randomise_bn(net)
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        expected = net(x)
+        fold_batchnorm(net)
+        got = net(x)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules())
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
