@@ -1,0 +1,238 @@
+"""Find faces in a photo and cut the one canonical crop of `fatauva.template` out of it.
+
+Detector (DESIGN.md "One face crop"): dlib's HOG frontal face detector, whose weights are
+compiled into dlib itself, plus dlib's 68-point shape predictor from the
+`face_recognition_models` wheel. Nothing is downloaded at run time.
+
+Why this detector, measured on the evaluation photos of `shared/realfaces` (2-core CPU,
+other jobs running; see tests/test_faces_realfaces.py for the bars):
+
+| detector                         | London 1 face | Canada 1 face | dlib VOC boxes | ms / portrait |
+|----------------------------------|---------------|---------------|----------------|---------------|
+| HOG, image x2 (chosen default)   | 204/204       | 40/40         | 43/43          | ~80           |
+| HOG, image x1                    | 204/204       | 40/40         | 11/43          | ~18           |
+| HOG, image x4                    | 204/204       | 39/40         | 42/43          | ~320          |
+| Haar frontalface_default (cv2)   | 197/204       | 40/40         | 38/43          | ~37           |
+| dlib CNN (mmod), image x1        | 21/21 (subset)| —             | 10/43          | ~1550         |
+
+HOG scans an 80 x 80 px window, so a face must be about 80 px wide in the image it sees:
+`detect_faces` resizes the photo once so that faces of `min_face` px become 80 px, but never
+beyond `max_side` px (large photos are shrunk instead and their small faces are given up).
+"""
+
+import importlib.util
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import dlib
+import numpy as np
+
+from fatauva.template import DEFAULT_INPUT_SIZE, template_points
+
+HOG_WINDOW = 80  # px: the smallest face dlib's frontal HOG detector finds at scale 1
+PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
+
+# 68-point (iBUG 300-W) indices -> the five template landmarks, image-left first.
+LEFT_EYE = slice(36, 42)
+RIGHT_EYE = slice(42, 48)
+NOSE_TIP = 30
+MOUTH_LEFT = 48
+MOUTH_RIGHT = 54
+
+
+@dataclass
+class FaceBox:
+    """One detected face, in pixels of the photo given to `detect_faces`.
+
+    (x0, y0) is the top-left and (x1, y1) the bottom-right corner (exclusive), clipped to the
+    image; `score` is the detector's SVM margin (higher = surer, > 0 for a detection);
+    `landmarks` is (5, 2) float32 (x, y) in `fatauva.template.LANDMARK_NAMES` order.
+    """
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float
+    landmarks: np.ndarray | None
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def area(self) -> float:
+        return self.width * self.height
+
+
+@dataclass(frozen=True)
+class _Models:
+    detector: "dlib.fhog_object_detector"
+    predictor: "dlib.shape_predictor"
+
+
+def models_folder() -> Path:
+    """Folder of the model files shipped by the `face_recognition_models` wheel.
+
+    The package is located, not imported: its __init__ imports the removed `pkg_resources`.
+    """
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(
+            "the face landmark model needs the package face-recognition-models: "
+            "pip install -r requirements.txt"
+        )
+    return Path(spec.origin).parent / "models"
+
+
+@lru_cache(maxsize=1)
+def _models() -> _Models:
+    """Load the detector and the landmark model once per process (about 0.8 s)."""
+    path = models_folder() / PREDICTOR_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"face landmark model {path} is missing: reinstall face-recognition-models")
+    return _Models(detector=dlib.get_frontal_face_detector(), predictor=dlib.shape_predictor(str(path)))
+
+
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """Any uint8 photo -> contiguous RGB (H, W, 3).
+
+    Accepts greyscale (H, W) or (H, W, 1), RGB (H, W, 3) and RGBA (H, W, 4, alpha dropped).
+    Anything else raises one ValueError saying what was given.
+    """
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"image must be a numpy array (H, W, 3) uint8 RGB, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise ValueError(f"image must be uint8 (0-255), got dtype {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(
+            f"image must be (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA, got shape {image.shape}"
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"image is empty, shape {image.shape}")
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+def detection_scale(height: int, width: int, min_face: int, max_side: int) -> float:
+    """Resize factor of the detector's working copy: faces of `min_face` px reach the HOG
+    window, unless that makes the longer side exceed `max_side`."""
+    return min(HOG_WINDOW / min_face, max_side / max(height, width))
+
+
+def five_points(shape: "dlib.full_object_detection") -> np.ndarray:
+    """The five template landmarks from a 68-point dlib shape, (5, 2) float32."""
+    pts = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+    return np.stack(
+        [
+            pts[LEFT_EYE].mean(axis=0),
+            pts[RIGHT_EYE].mean(axis=0),
+            pts[NOSE_TIP],
+            pts[MOUTH_LEFT],
+            pts[MOUTH_RIGHT],
+        ]
+    )
+
+
+def detect_faces(
+    image: np.ndarray, *, min_face: int = 40, max_side: int = 1280, min_score: float = 0.0
+) -> list[FaceBox]:
+    """All frontal faces in a photo, largest first.
+
+    image: uint8 (H, W, 3) RGB; (H, W) grey and (H, W, 4) RGBA are converted.
+    min_face: smallest face width (px of `image`) to look for; small photos are upsampled for it.
+    max_side: the longer side of the detector's working copy never exceeds this (speed bound:
+        a large photo is shrunk, so its faces must be >= 80 * longer side / max_side px).
+    min_score: detections with an SVM margin at or below this are dropped (0 = dlib's default;
+        raise it to trade small or blurred faces for fewer false detections).
+    Returns FaceBoxes in `image` pixels with five landmarks each; [] when there is no face.
+    """
+    if min_face < 1 or max_side < HOG_WINDOW:
+        raise ValueError(f"min_face must be >= 1 and max_side >= {HOG_WINDOW}, got {min_face} and {max_side}")
+    rgb = as_rgb(image)
+    h, w = rgb.shape[:2]
+    scale = detection_scale(h, w, min_face, max_side)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    sx, sy = size[0] / w, size[1] / h  # exact factors after rounding to whole pixels
+    models = _models()
+    rects, scores, _ = models.detector.run(work, 0, min_score)
+    faces = []
+    for rect, score in zip(rects, scores, strict=True):
+        # Landmarks on the working copy: where faces were upsampled this gives sub-pixel points.
+        points = five_points(models.predictor(work, rect)) / np.array([sx, sy], dtype=np.float32)
+        faces.append(
+            FaceBox(
+                x0=float(np.clip(rect.left() / sx, 0, w)),
+                y0=float(np.clip(rect.top() / sy, 0, h)),
+                x1=float(np.clip((rect.right() + 1) / sx, 0, w)),
+                y1=float(np.clip((rect.bottom() + 1) / sy, 0, h)),
+                score=float(score),
+                landmarks=points,
+            )
+        )
+    return sorted(faces, key=lambda f: f.area, reverse=True)
+
+
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares similarity (rotation, uniform scale, translation) mapping src onto dst.
+
+    src, dst: (N, 2) points, N >= 2. Returns the (2, 3) float64 matrix for cv2.warpAffine.
+    Umeyama (1991) closed form, reflections excluded. cv2.estimateAffinePartial2D only offers
+    RANSAC / LMedS, which may drop one of our five points; we want all five to count.
+    """
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
+    s, d = src - mu_s, dst - mu_d
+    u, sig, vt = np.linalg.svd(d.T @ s / len(src))
+    sign = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
+    rot = u @ sign @ vt
+    scale = np.trace(np.diag(sig) @ sign) / s.var(axis=0).sum()
+    return np.hstack([scale * rot, (mu_d - scale * rot @ mu_s)[:, None]])
+
+
+def align_face(image: np.ndarray, landmarks: np.ndarray, input_size: int = DEFAULT_INPUT_SIZE) -> np.ndarray:
+    """Cut the canonical crop: the five landmarks moved onto `template_points(input_size)`.
+
+    image: uint8 photo (as `detect_faces` accepts); landmarks: (5, 2) (x, y) in template order.
+    Returns uint8 RGB (input_size, input_size, 3); outside the photo the border is replicated.
+    """
+    rgb = as_rgb(image)
+    pts = np.asarray(landmarks, dtype=np.float64)
+    if pts.shape != (5, 2) or not np.isfinite(pts).all():
+        raise ValueError(f"landmarks must be five finite (x, y) points, shape (5, 2), got {pts.shape}")
+    if np.ptp(pts, axis=0).max() < 1e-3:
+        raise ValueError("landmarks must not all coincide: a face needs distinct eye and mouth points")
+    if input_size < 8:
+        raise ValueError(f"input_size must be at least 8 px, got {input_size}")
+    matrix = similarity_transform(pts, template_points(input_size))
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    if scale < 0.5:
+        # Bilinear warping skips pixels when shrinking a lot (aliasing): area-average first.
+        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+        factors = np.array([size[0] / rgb.shape[1], size[1] / rgb.shape[0]])
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        matrix = similarity_transform(pts * factors, template_points(input_size))
+    return cv2.warpAffine(
+        rgb, matrix, (input_size, input_size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def crop_largest_face(
+    image: np.ndarray, input_size: int = DEFAULT_INPUT_SIZE
+) -> tuple[FaceBox, np.ndarray] | None:
+    """The largest face of a photo and its aligned (input_size, input_size, 3) crop; None if no face."""
+    faces = detect_faces(image)
+    if not faces:
+        return None
+    return faces[0], align_face(image, faces[0].landmarks, input_size)
