@@ -8,6 +8,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import safetensors.torch
 import torch
@@ -15,6 +16,7 @@ from huggingface_hub import HfApi
 
 from fatauva import checkpoint
 from fatauva.checkpoint import CheckpointError, file_sha256, load_model, probe_hub, push_model, save_model
+from fatauva.metrics import binary_report
 from fatauva.model import FatauvaConfig, FatauvaNet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +100,19 @@ def test_saved_folder_holds_safetensors_config_metrics_and_card(tmp_path):
     assert "python -m train --stage 1" in card
     assert "| Smiling | 0.9100 | n/a | 7 |" in card
     assert file_sha256(folder / "model.safetensors") in card
+
+
+def test_the_card_tabulates_a_binary_report_per_label_with_its_mean(tmp_path):
+    report = binary_report(np.array([[0.9], [0.2]]), np.array([[1], [0]]), ["AU12"])
+    card = (save_model(small_model(), tmp_path, metrics={"aus": report}) / "README.md").read_text()
+    assert "### aus" in card
+    assert "|  | accuracy | f1 | auc | n |" in card
+    assert "| AU12 | 1.0000 | 1.0000 | 1.0000 | 2 |" in card and "| mean | 1.0000 |" in card
+
+
+def test_the_card_says_so_when_no_evaluation_was_recorded(tmp_path):
+    card = (save_model(small_model(), tmp_path) / "README.md").read_text()
+    assert "No evaluation was recorded" in card and "Not stated" in card
 
 
 def test_loaded_model_reports_the_sha256_and_metrics_of_its_weights(tmp_path):
