@@ -5,9 +5,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from fatauva.topology import AUS
-from train.datasets import DatasetError, au_manifest_index, bp4d_index, disfa_index
+from train.datasets import DatasetError, au_manifest_index, bp4d_index, disfa_index, open_index, real_dataset
 from train.datasets.bp4d import FERA2015_DEVEL_SUBJECTS, FERA2015_TRAIN_SUBJECTS
 
 
@@ -219,3 +220,22 @@ def test_manifest_without_path_column_is_an_error(tmp_path):
 def test_a_missing_manifest_is_named(tmp_path):
     with pytest.raises(DatasetError, match=r"nothere.csv: file not found"):
         au_manifest_index(tmp_path / "nothere.csv")
+
+
+def test_au_samples_follow_the_training_contract(tmp_path):
+    def resize(image, landmarks, box, size):
+        return cv2.resize(image, (size, size))
+
+    data, report = real_dataset(
+        "bp4d", write_bp4d(tmp_path / "bp4d"), "train", tmp_path / "cache", 24, resize, False
+    )
+    sample = data[0]
+    assert len(data) == 2 and report.cropped == 2
+    assert sample["image"].shape == (3, 24, 24) and sample["image"].dtype == torch.float32
+    assert sample["aus"].dtype == torch.int64 and sample["aus"][column(12)] == 1
+    assert (sample["attributes"] == -1).all() and torch.isnan(sample["va"]).all()
+
+
+def test_an_unknown_dataset_name_lists_the_known_ones(tmp_path):
+    with pytest.raises(ValueError, match=r"unknown dataset 'bp5d'; choose one of celeba, bp4d, disfa"):
+        open_index("bp5d", tmp_path, "train")

@@ -6,8 +6,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
-from train.datasets import DatasetError, affwild2_index, affwild_index, va_manifest_index
+from train.datasets import DatasetError, affwild2_index, affwild_index, real_dataset, va_manifest_index
 
 
 def write_image(path: Path) -> None:
@@ -166,3 +167,19 @@ def test_va_manifest_without_arousal_column_is_an_error(tmp_path):
     path.write_text("path,valence\n")
     with pytest.raises(DatasetError, match=r"va.csv line 1: missing column\(s\) arousal"):
         va_manifest_index(path)
+
+
+def test_va_samples_follow_the_training_contract_and_crops_get_the_given_box(tmp_path):
+    boxes = []
+
+    def resize(image, landmarks, box, size):
+        boxes.append(box)
+        return cv2.resize(image, (size, size))
+
+    data, _ = real_dataset(
+        "affwild", write_affwild(tmp_path / "aw"), "train", tmp_path / "cache", 24, resize, False
+    )
+    sample = data[1]
+    assert sample["va"].dtype == torch.float32 and sample["va"].tolist() == [-0.25, pytest.approx(0.2)]
+    assert (sample["aus"] == -1).all() and (sample["attributes"] == -1).all()
+    assert boxes[0].tolist() == [10, 20, 50, 70] and boxes[1] is None
