@@ -1,0 +1,90 @@
+"""The Gradio app: builds the page around one `Analyzer`; holds no model logic."""
+
+import gradio as gr
+import numpy as np
+
+from demo.plots import au_bars, va_circumplex
+from fatauva import topology
+from fatauva.analyze import Analyzer, Prediction
+from fatauva.checkpoint import LoadedModel, load_model
+
+TITLE = "FATAUVA-Net Studio"
+
+
+def load_analyzer(source: str | None = None) -> Analyzer:
+    """Resolve weights (explicit source / FATAUVA_MODEL, then the bundled checkpoint) and wrap them."""
+    return Analyzer(load_model(source))
+
+
+def weights_banner(loaded: LoadedModel) -> str:
+    """One plain paragraph that says which weights run, and warns when they are untrained or synthetic."""
+    text = f"**Weights:** {loaded.kind} — `{loaded.location}`"
+    if loaded.sha256:
+        text += f" (sha256 `{loaded.sha256[:12]}`)"
+    if loaded.kind == "untrained":
+        text += "\n\n⚠️ No trained weights were found: this model is **untrained** and its outputs are noise."
+    elif loaded.kind == "bundled":
+        text += (
+            "\n\nThese bundled weights were trained on **synthetic faces only** (SynthFACS); "
+            "treat predictions on real photos as a demonstration, not a measurement."
+        )
+    if loaded.tried:
+        text += "\n\nTried before: " + "; ".join(loaded.tried)
+    return text
+
+
+def attribute_rows(pred: Prediction) -> list[list]:
+    return [
+        [name, topology.ATTRIBUTE_PART[name], round(p, 3), "yes" if p >= 0.5 else "no"]
+        for name, p in pred.attributes.items()
+    ]
+
+
+def analyze(analyzer: Analyzer, image: np.ndarray | None):
+    """Handler: photo -> (crop, attribute rows, AU figure, V-A figure, JSON, status)."""
+    if image is None:
+        raise gr.Error("Upload a photo or pick an example first.")
+    preds = analyzer.analyze_image(image, max_faces=1)
+    if not preds:
+        raise gr.Error("No face was found in this photo. Try a frontal face that fills more of the frame.")
+    pred = preds[0]
+    box = pred.face
+    status = f"Face found at ({box.x0:.0f}, {box.y0:.0f})–({box.x1:.0f}, {box.y1:.0f})."
+    return (
+        pred.crop,
+        attribute_rows(pred),
+        au_bars(pred.aus),
+        va_circumplex(pred.valence, pred.arousal),
+        pred.as_dict(),
+        status,
+    )
+
+
+def build_app(analyzer: Analyzer) -> gr.Blocks:
+    """The page: a photo in; the aligned crop, the ten attributes, the 14 AUs and V-A out."""
+    with gr.Blocks(title=TITLE) as app:
+        gr.Markdown(f"# {TITLE}\nFacial attributes, action units and valence-arousal from AU features.")
+        gr.Markdown(weights_banner(analyzer.loaded))
+        with gr.Row():
+            with gr.Column(scale=1):
+                photo = gr.Image(label="Photo", type="numpy", sources=["upload", "webcam", "clipboard"])
+                run = gr.Button("Analyze", variant="primary")
+                status = gr.Markdown()
+                crop = gr.Image(
+                    label="Aligned face crop (the network's input)", type="numpy", interactive=False
+                )
+            with gr.Column(scale=2):
+                attributes = gr.Dataframe(
+                    headers=["attribute", "part branch", "P(present)", "present"], label="Attributes"
+                )
+                with gr.Row():
+                    aus = gr.Plot(label="Action units")
+                    va = gr.Plot(label="Valence-arousal")
+                details = gr.JSON(label="All outputs")
+        run.click(
+            lambda image: analyze(analyzer, image),
+            inputs=photo,
+            outputs=[crop, attributes, aus, va, details, status],
+            api_name="analyze",
+        )
+    return app

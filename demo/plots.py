@@ -1,0 +1,88 @@
+"""Plotly figures of one prediction: AU bars and the valence-arousal circumplex (Russell, paper Fig. 1)."""
+
+import math
+
+import plotly.graph_objects as go
+
+from fatauva import topology
+
+# Where the paper's Table 1 emotions sit on Russell's circumplex (paper Fig. 1), for orientation.
+_CIRCUMPLEX_LABELS = {
+    "happy": 20.0,
+    "excited": 60.0,
+    "surprised": 80.0,
+    "afraid": 115.0,
+    "angry": 135.0,
+    "disgusted": 160.0,
+    "sad": 210.0,
+    "bored": 240.0,
+    "calm": 320.0,
+}
+
+
+def au_bars(aus: dict[int, float], threshold: float = 0.5) -> go.Figure:
+    """Horizontal bars of P(AU present), one per AU of Table 3, coloured by its AU branch."""
+    labels = [f"{topology.au_key(au)} {topology.AU_NAMES[au]}" for au in aus]
+    colors = ["#d62728" if p >= threshold else "#1f77b4" for p in aus.values()]
+    fig = go.Figure(
+        go.Bar(
+            x=list(aus.values()),
+            y=labels,
+            orientation="h",
+            marker_color=colors,
+            customdata=[topology.AU_BRANCH[au] for au in aus],
+            hovertemplate="%{y}<br>P=%{x:.2f}<br>branch %{customdata}<extra></extra>",
+        )
+    )
+    fig.add_vline(x=threshold, line_dash="dot", line_color="grey")
+    fig.update_layout(
+        xaxis=dict(range=[0, 1], title="P(present)"),
+        yaxis=dict(autorange="reversed"),
+        height=420,
+        margin=dict(l=10, r=10, t=30, b=10),
+        title="Action units",
+    )
+    return fig
+
+
+def va_circumplex(valence: float, arousal: float) -> go.Figure:
+    """The predicted point in V-A space, inside the unit circle with emotion words for orientation."""
+    theta = [2 * math.pi * i / 120 for i in range(121)]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[math.cos(t) for t in theta],
+            y=[math.sin(t) for t in theta],
+            mode="lines",
+            line=dict(color="lightgrey"),
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[0.85 * math.cos(math.radians(a)) for a in _CIRCUMPLEX_LABELS.values()],
+            y=[0.85 * math.sin(math.radians(a)) for a in _CIRCUMPLEX_LABELS.values()],
+            mode="text",
+            text=list(_CIRCUMPLEX_LABELS),
+            textfont=dict(color="grey"),
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[valence],
+            y=[arousal],
+            mode="markers",
+            marker=dict(size=16, color="#d62728"),
+            hovertemplate="valence %{x:.2f}<br>arousal %{y:.2f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis=dict(range=[-1.1, 1.1], title="valence", zeroline=True),
+        yaxis=dict(range=[-1.1, 1.1], title="arousal", zeroline=True, scaleanchor="x"),
+        showlegend=False,
+        height=420,
+        margin=dict(l=10, r=10, t=30, b=10),
+        title="Valence-arousal",
+    )
+    return fig

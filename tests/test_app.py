@@ -1,0 +1,93 @@
+"""The app skeleton: photo in -> crop, attributes, AUs and V-A out; it says which weights run."""
+
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from demo.app import analyze, attribute_rows, build_app, load_analyzer, weights_banner
+from fatauva import topology
+
+REALFACES = Path(__file__).resolve().parents[1].parent / "shared" / "realfaces"
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return load_analyzer()
+
+
+@pytest.fixture(scope="module")
+def smiling_photo() -> Path:
+    folder = REALFACES / "images" / "london_smiling"
+    if not folder.is_dir():
+        pytest.skip(f"real face photos not found at {REALFACES} (evaluation data lives in ../shared)")
+    return sorted(folder.iterdir())[0]
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+def test_banner_names_the_weights_and_warns_when_untrained(analyzer):
+    text = weights_banner(analyzer.loaded)
+    assert analyzer.loaded.location in text
+    if analyzer.loaded.kind == "untrained":
+        assert "untrained" in text.lower()
+    if analyzer.loaded.kind == "bundled":
+        assert "synthetic" in text.lower()
+
+
+def test_analyze_returns_every_output_for_a_real_photo(analyzer, smiling_photo):
+    crop, rows, au_fig, va_fig, details, status = analyze(analyzer, read_rgb(smiling_photo))
+    size = analyzer.input_size
+    assert crop.shape == (size, size, 3) and crop.dtype == np.uint8
+    assert [r[0] for r in rows] == list(topology.ATTRIBUTES)
+    assert all(0.0 <= r[2] <= 1.0 for r in rows)
+    assert list(au_fig.data[0].x) == pytest.approx(list(details["aus"].values()))
+    assert list(details["aus"]) == list(topology.AU_KEYS)
+    assert -1.0 <= details["valence"] <= 1.0 and -1.0 <= details["arousal"] <= 1.0
+    assert va_fig.data[-1].x[0] == pytest.approx(details["valence"])
+    assert "Face found" in status
+
+
+def test_attribute_rows_mark_presence_at_one_half(analyzer, smiling_photo):
+    pred = analyzer.analyze_image(read_rgb(smiling_photo), max_faces=1)[0]
+    for name, part, p, present in attribute_rows(pred):
+        assert part == topology.ATTRIBUTE_PART[name]
+        assert present == ("yes" if p >= 0.5 else "no")
+
+
+def test_missing_photo_is_a_clear_error(analyzer):
+    with pytest.raises(gr.Error, match="Upload a photo"):
+        analyze(analyzer, None)
+
+
+def test_photo_without_a_face_is_a_clear_error(analyzer):
+    blank = np.full((240, 320, 3), 127, dtype=np.uint8)
+    with pytest.raises(gr.Error, match="No face"):
+        analyze(analyzer, blank)
+
+
+def test_app_answers_through_gradio_client(analyzer, smiling_photo):
+    from gradio_client import Client, handle_file
+
+    app = build_app(analyzer)
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    try:
+        client = Client(app.local_url, verbose=False)
+        result = client.predict(handle_file(str(smiling_photo)), api_name="/analyze")
+        details = result[4]
+        assert list(details["attributes"]) == list(topology.ATTRIBUTES)
+        assert len(details["aus"]) == len(topology.AUS)
+    finally:
+        app.close()
+
+
+def test_app_module_builds_without_serving():
+    import app
+
+    assert isinstance(app.demo, gr.Blocks)
+    assert not app.demo.is_running
