@@ -1,0 +1,76 @@
+"""The trainer's configuration: defaults, a JSON file, then `--key=value` typed by the dataclass field."""
+
+import json
+
+import pytest
+
+from train.config import load_config, parse_args
+
+
+def test_overrides_are_typed_by_their_dataclass_field():
+    cfg = load_config(None, ["--stage1.lr=0.01", "--stage2.epochs=7", "--model.input_size=48", "--seed=3"])
+    assert cfg.stage1.lr == 0.01 and isinstance(cfg.stage1.lr, float)
+    assert cfg.stage2.epochs == 7 and isinstance(cfg.stage2.epochs, int)
+    assert cfg.model.input_size == 48
+    assert cfg.seed == 3
+
+
+def test_a_bare_flag_sets_a_bool_and_dashes_mean_underscores():
+    cfg = load_config(None, ["--dry-run", "--stage3.balance=false"])
+    assert cfg.dry_run is True
+    assert cfg.stage3.balance is False
+
+
+def test_tuples_accept_commas_or_json_lists():
+    assert load_config(None, ["--stages=3,2"]).stages == (2, 3)
+    assert load_config(None, ["--model.core_widths=[8,16,24]"]).model.core_widths == (8, 16, 24)
+
+
+def test_the_command_line_wins_over_the_file_which_wins_over_the_defaults(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"seed": 5, "stage1": {"lr": 0.5, "epochs": 4}, "model": {"va_head": "cls"}}))
+    cfg = load_config(path, ["--stage1.lr=0.25"])
+    assert (cfg.seed, cfg.stage1.lr, cfg.stage1.epochs, cfg.model.va_head) == (5, 0.25, 4, "cls")
+    assert cfg.stage2.epochs == load_config().stage2.epochs
+
+
+def test_the_config_round_trips_through_json(tmp_path):
+    cfg = load_config(
+        None, ["--stages=1,3", "--model.va_head=cls", "--stage3.data=va_csv", "--stage3.root=x.csv"]
+    )
+    path = tmp_path / "again.json"
+    path.write_text(json.dumps(cfg.to_dict()))
+    assert load_config(path) == cfg
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--stage1.lrr=1"], "unknown config key.*stage1.lrr"),
+        (["--stage1.epochs=two"], "'stage1.epochs' expects int"),
+        (["--dry_run=maybe"], "'dry_run' expects true or false"),
+        (["--stage2.data=celeba"], "stage2.data must be one of"),
+        (["--stages=4"], "stages must be a subset"),
+        (["--model.va_head=softmax"], "va_head"),
+        (["stage1.lr=1"], "expected --key=value"),
+    ],
+)
+def test_mistakes_are_one_clear_sentence(args, message):
+    with pytest.raises(ValueError, match=message):
+        load_config(None, args)
+
+
+def test_a_missing_or_broken_config_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.json"):
+        load_config(tmp_path / "nope.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    with pytest.raises(ValueError, match="bad.json is not valid JSON"):
+        load_config(bad)
+
+
+def test_the_command_line_splits_into_one_config_file_and_overrides():
+    assert parse_args(["a.json", "--x=1", "--y"]) == ("a.json", ["--x=1", "--y"])
+    assert parse_args(["--x=1"]) == (None, ["--x=1"])
+    with pytest.raises(ValueError, match="at most one config file"):
+        parse_args(["a.json", "b.json"])

@@ -1,0 +1,181 @@
+"""The trainer's configuration as data: typed dataclasses, a JSON file, `--key=value` overrides.
+
+nanoGPT's `train.py` keeps its defaults as plain variables and lets a config file and the
+command line override them; we keep that shape but type every value by its dataclass field
+(no `exec`): `--stage1.lr=0.003`, `--model.va_head=cls`, `--dry-run` (a bare flag is `True`).
+"""
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fatauva.model import FatauvaConfig
+
+SYNTH = "synthfacs"
+# Data sources per stage (§3): the stage's labels come from the named adapter of train.datasets.
+STAGE_DATA: dict[int, tuple[str, ...]] = {
+    1: (SYNTH, "celeba"),
+    2: (SYNTH, "bp4d", "disfa", "au_csv"),
+    3: (SYNTH, "affwild", "affwild2", "va_csv"),
+}
+
+
+@dataclass
+class StageConfig:
+    """One training stage of §3: its data, its length and its optimiser."""
+
+    data: str = SYNTH
+    root: str = ""  # dataset folder (the CSV file for au_csv / va_csv); unused for synthfacs
+    train_split: str = "train"  # split names as the adapter knows them (DISFA: subject lists)
+    val_split: str = "val"
+    train_size: int = 4096  # synthfacs faces in the training split (real data: its own size)
+    val_size: int = 256  # faces scored after every epoch (kept small: evaluation is not free)
+    epochs: int = 2
+    steps_per_epoch: int = 0  # 0 = one pass over the sampled training set
+    batch_size: int = 64
+    lr: float = 2e-3
+    min_lr_ratio: float = 0.05  # cosine decay ends at lr * min_lr_ratio
+    warmup_steps: int = 20
+    weight_decay: float = 1e-4
+    grad_clip: float = 5.0  # 0 disables
+    balance: bool = True  # §4.1.1: over-/under-sample rare labels (train.sampling)
+
+
+@dataclass
+class TrainConfig:
+    """A full run: the model, the three stages, and where and how to run them."""
+
+    out_dir: str = "runs/fatauva"
+    stages: tuple[int, ...] = (1, 2, 3)
+    init_from: str = ""  # weights to start from (a training checkpoint or a load_model source)
+    resume: bool = True  # continue from out_dir/last.safetensors when it exists
+    seed: int = 1337
+    device: str = "auto"  # auto = cuda when available, else cpu
+    num_workers: int = 0  # DataLoader workers rendering / decoding faces
+    cache_dir: str = "cache/crops"  # aligned crops of the real datasets, made once
+    synth_mode: str = "emotion"  # FaceParams.random mode of the SynthFACS splits
+    va_t: float = 1.0  # smooth-l1 turning point t, eq. 2
+    va_center_lambda: float = 0.01  # weight of the centre loss, eq. 1
+    eval_size: int = 2000  # SynthFACS test faces scored for the final model card
+    eval_batch_size: int = 128
+    log_every: int = 10  # steps between CSV / TensorBoard rows
+    dry_run: bool = False  # a few steps of every stage, tiny splits, no final evaluation
+    dry_run_steps: int = 3
+    model: FatauvaConfig = field(default_factory=FatauvaConfig)
+    stage1: StageConfig = field(default_factory=StageConfig)
+    stage2: StageConfig = field(default_factory=StageConfig)
+    stage3: StageConfig = field(default_factory=StageConfig)
+
+    def __post_init__(self) -> None:
+        self.stages = tuple(sorted(set(int(s) for s in self.stages)))
+        if not self.stages or not set(self.stages) <= {1, 2, 3}:
+            raise ValueError(f"stages must be a subset of 1,2,3, got {self.stages}")
+        for k in (1, 2, 3):
+            data = self.stage(k).data
+            if data not in STAGE_DATA[k]:
+                raise ValueError(f"stage{k}.data must be one of {', '.join(STAGE_DATA[k])}, got {data!r}")
+
+    def stage(self, k: int) -> StageConfig:
+        """The configuration of stage k (1, 2 or 3)."""
+        return getattr(self, f"stage{k}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict that `from_dict` turns back into an equal config."""
+        return dataclasses.asdict(self)
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _convert(value: Any, tp: Any, key: str) -> Any:
+    """Coerce a JSON value or a command-line string to the field type `tp`."""
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ValueError(f"config key {key!r} must be an object, got {value!r}")
+        return _build(tp, value, key + ".")
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None or (isinstance(value, str) and value.lower() == "none"):
+            return None
+        return _convert(value, args[0], key)
+    if origin is tuple or tp is tuple:
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+        args = typing.get_args(tp)
+        inner = args[0] if args else str
+        return tuple(_convert(v, inner, key) for v in value)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(value).lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"config key {key!r} expects true or false, got {value!r}")
+    if tp in (int, float, str):
+        try:
+            return tp(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"config key {key!r} expects {tp.__name__}, got {value!r}") from None
+    return value
+
+
+def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
+    hints = _hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown config key(s): {', '.join(prefix + k for k in unknown)}")
+    return cls(**{k: _convert(v, hints[k], prefix + k) for k, v in values.items()})
+
+
+def _set_nested(tree: dict[str, Any], dotted: str, value: str) -> None:
+    head, _, rest = dotted.partition(".")
+    if rest:
+        sub = tree.setdefault(head, {})
+        if not isinstance(sub, dict):
+            raise ValueError(f"config key {head!r} is not an object, cannot set {dotted!r}")
+        _set_nested(sub, rest, value)
+    else:
+        tree[head] = value
+
+
+def from_dict(values: dict[str, Any]) -> TrainConfig:
+    """Build a TrainConfig from nested plain values (a parsed JSON file); unknown keys are errors."""
+    return _build(TrainConfig, values)
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    """The config of a run: the defaults, then the JSON file at `path`, then `--key=value` overrides.
+
+    A bare `--flag` sets a bool to True; dashes in keys mean underscores (`--dry-run`).
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {path} does not exist")
+        try:
+            values = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"config file {path} is not valid JSON: {err}") from None
+    for arg in overrides:
+        if not arg.startswith("--"):
+            raise ValueError(f"expected --key=value, got {arg!r}")
+        key, eq, value = arg[2:].partition("=")
+        _set_nested(values, key.replace("-", "_"), value if eq else "true")
+    return from_dict(values)
+
+
+def parse_args(argv: list[str]) -> tuple[str | None, list[str]]:
+    """Split a command line into (config file or None, the --key=value overrides)."""
+    paths = [a for a in argv if not a.startswith("--")]
+    if len(paths) > 1:
+        raise ValueError(f"expected at most one config file, got {paths}")
+    return (paths[0] if paths else None), [a for a in argv if a.startswith("--")]
