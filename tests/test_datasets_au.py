@@ -227,7 +227,7 @@ def test_au_samples_follow_the_training_contract(tmp_path):
         return cv2.resize(image, (size, size))
 
     data, report = real_dataset(
-        "bp4d", write_bp4d(tmp_path / "bp4d"), "train", tmp_path / "cache", 24, resize, False
+        "bp4d", write_bp4d(tmp_path / "bp4d"), "train", tmp_path / "cache", 24, resize, progress=False
     )
     sample = data[0]
     assert len(data) == 2 and report.cropped == 2

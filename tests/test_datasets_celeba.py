@@ -149,7 +149,7 @@ def test_samples_follow_the_training_contract_and_crops_get_the_landmarks(tmp_pa
         return np.full((size, size, 3), 200, np.uint8)
 
     data, report = real_dataset(
-        "celeba", write_celeba(tmp_path / "celeba"), "train", tmp_path / "cache", 32, crop, False
+        "celeba", write_celeba(tmp_path / "celeba"), "train", tmp_path / "cache", 32, crop, progress=False
     )
     sample = data[1]
     assert report.cropped == 2 and len(data) == 2

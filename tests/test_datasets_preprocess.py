@@ -149,3 +149,20 @@ def test_default_crop_finds_and_aligns_a_real_face():
     crop = default_crop(image, None, None, 112)
     assert crop is not None and crop.shape == (112, 112, 3) and crop.dtype == np.uint8
     assert crop.std() > 20  # a face with structure, not a replicated border
+
+
+def resize_crop(image, landmarks, box, size):
+    """A picklable crop function for worker processes: image k (grey 10 k) has a face unless k == 1."""
+    return None if image[0, 0, 0] == 10 else cv2.resize(image, (size, size))
+
+
+def test_worker_processes_crop_the_same_as_one_process(tmp_path):
+    sources = write_images(tmp_path / "img", 5)
+    serial = prepare_crops(sources, CropCache(tmp_path / "one", 16), resize_crop, progress=False)
+    parallel = prepare_crops(sources, CropCache(tmp_path / "two", 16), resize_crop, workers=2, progress=False)
+    assert parallel.kept.tolist() == serial.kept.tolist() == [True, False, True, True, True]
+    assert parallel.failed == serial.failed and parallel.cropped == 4
+    for source in (sources[0], sources[4]):
+        assert np.array_equal(
+            CropCache(tmp_path / "two", 16).load(source), CropCache(tmp_path / "one", 16).load(source)
+        )

@@ -177,7 +177,7 @@ def test_va_samples_follow_the_training_contract_and_crops_get_the_given_box(tmp
         return cv2.resize(image, (size, size))
 
     data, _ = real_dataset(
-        "affwild", write_affwild(tmp_path / "aw"), "train", tmp_path / "cache", 24, resize, False
+        "affwild", write_affwild(tmp_path / "aw"), "train", tmp_path / "cache", 24, resize, progress=False
     )
     sample = data[1]
     assert sample["va"].dtype == torch.float32 and sample["va"].tolist() == [-0.25, pytest.approx(0.2)]

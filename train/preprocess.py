@@ -20,7 +20,8 @@ replace the default.
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,36 +169,50 @@ def prepare_crops(
     *,
     landmarks: np.ndarray | None = None,
     boxes: np.ndarray | None = None,
+    workers: int = 0,
     progress: bool = True,
     desc: str = "crops",
 ) -> PrepareReport:
     """Crop every image of `sources` not yet in `cache`, with a progress bar.
 
     landmarks: float (N, 5, 2) pixel points, boxes: float (N, 4) x0 y0 x1 y1; a row with a nan
-    means "none given" for that image. A failure recorded by an earlier run is not retried
-    (delete the cache's failures.jsonl to retry).
+    means "none given" for that image. workers > 1 crops in that many processes (`crop_fn`
+    must then be picklable: a module-level function). A failure recorded by an earlier run is
+    not retried (delete the cache's failures.jsonl to retry).
     """
     n = len(sources)
     landmarks = np.full((n, 5, 2), np.nan, np.float32) if landmarks is None else landmarks
     boxes = np.full((n, 4), np.nan, np.float32) if boxes is None else boxes
     known_failures = cache.failures()
     report = PrepareReport(total=n, reused=0, cropped=0, kept=np.zeros(n, dtype=bool))
-    for row, source in enumerate(tqdm(sources, desc=desc, disable=not progress)):
+    todo = []
+    for row, source in enumerate(sources):
         resolved = str(Path(source).resolve())
         if resolved in known_failures:
             report.failed.append((str(source), known_failures[resolved]))
-            continue
-        if cache.has(source):
+        elif cache.has(source):
             report.reused += 1
+            report.kept[row] = True
         else:
-            reason = _crop_one(Path(source), landmarks[row], boxes[row], cache, crop_fn)
-            if reason is not None:
-                cache.record_failure(source, reason)
-                report.failed.append((str(source), reason))
-                continue
+            todo.append(row)
+    jobs = [(Path(sources[row]), landmarks[row], boxes[row], cache, crop_fn) for row in todo]
+    results = tqdm(_run(jobs, workers), total=len(jobs), desc=desc, disable=not progress)
+    for row, reason in zip(todo, results, strict=True):
+        if reason is None:
             report.cropped += 1
-        report.kept[row] = True
+            report.kept[row] = True
+        else:
+            cache.record_failure(sources[row], reason)
+            report.failed.append((str(sources[row]), reason))
     return report
+
+
+def _run(jobs: list[tuple], workers: int) -> Iterator[str | None]:
+    if workers <= 1 or not jobs:
+        yield from (_crop_one(*job) for job in jobs)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(_crop_one, *zip(*jobs, strict=True), chunksize=16)
 
 
 def _crop_one(

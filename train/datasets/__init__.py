@@ -50,10 +50,13 @@ def real_dataset(
     cache_root: str | Path,
     input_size: int = DEFAULT_INPUT_SIZE,
     crop_fn: CropFn = default_crop,
+    *,
+    workers: int = 0,
     progress: bool = True,
 ) -> tuple[CroppedFaceDataset, PrepareReport]:
     """A torch Dataset of training samples of a real dataset; crops are made once into `cache_root`."""
-    return cropped_dataset(open_index(name, root, split), cache_root, input_size, crop_fn, progress)
+    index = open_index(name, root, split)
+    return cropped_dataset(index, cache_root, input_size, crop_fn, workers=workers, progress=progress)
 
 
 __all__ = [

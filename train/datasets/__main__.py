@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="train")
     parser.add_argument("--cache-root", default="crops", help="where the aligned crops are kept")
     parser.add_argument("--input-size", type=int, default=DEFAULT_INPUT_SIZE)
+    parser.add_argument("--workers", type=int, default=0, help="crop in this many processes")
     parser.add_argument("--labels-only", action="store_true", help="read the labels, crop nothing")
     args = parser.parse_args(argv)
     try:
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("\n".join(describe(index)))
     if not args.labels_only:
-        _, report = cropped_dataset(index, args.cache_root, args.input_size)
+        _, report = cropped_dataset(index, args.cache_root, args.input_size, workers=args.workers)
         print(report.summary())
     return 0
 

@@ -41,9 +41,11 @@ def cropped_dataset(
     cache_root: str | Path,
     input_size: int,
     crop_fn: CropFn = default_crop,
+    *,
+    workers: int = 0,
     progress: bool = True,
 ) -> tuple[CroppedFaceDataset, PrepareReport]:
-    """Crop (once) every image of `index`, drop the faceless ones, and serve the rest."""
+    """Crop (once, in `workers` processes) every image of `index`, drop the faceless ones, serve the rest."""
     cache = CropCache(cache_root, input_size)
     report = prepare_crops(
         index.paths,
@@ -51,6 +53,7 @@ def cropped_dataset(
         crop_fn,
         landmarks=index.landmarks,
         boxes=index.boxes,
+        workers=workers,
         progress=progress,
         desc=f"crops {index.name}",
     )
