@@ -159,3 +159,18 @@ def test_samples_follow_the_training_contract_and_crops_get_the_landmarks(tmp_pa
     )
     assert sample["aus"].tolist() == [-1] * len(AUS) and torch.isnan(sample["va"]).all()
     assert seen[0][0] == (218, 178, 3) and seen[0][1][0].tolist() == [69, 109] and seen[0][2] is None
+
+
+def test_label_arrays_are_served_without_reading_images(tmp_path):
+    def crop(image, landmarks, box, size):
+        return np.zeros((size, size, 3), np.uint8)
+
+    data, _ = real_dataset(
+        "celeba", write_celeba(tmp_path / "c"), "all", tmp_path / "cache", 8, crop, progress=False
+    )
+    for path in (tmp_path / "cache").rglob("*.png"):
+        path.unlink()  # no pixels left: labels must still come back
+    assert data.labels("attributes")[:, ATTRIBUTES.index("Smiling")].tolist() == [0, 1, 0, 1]
+    assert data.labels("aus").shape == (4, len(AUS)) and data.labels("va").shape == (4, 2)
+    with pytest.raises(ValueError, match="unknown task 'emotion'"):
+        data.labels("emotion")

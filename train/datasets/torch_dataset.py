@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
@@ -10,13 +11,15 @@ from fatauva.template import to_tensor
 from ..preprocess import CropCache, CropFn, PrepareReport, default_crop, prepare_crops
 from .base import FaceIndex
 
+TASKS = ("attributes", "aus", "va")
+
 
 class CroppedFaceDataset(Dataset):
     """Samples of the notes/API.md contract from a `FaceIndex` whose crops are all in `cache`.
 
     Each sample: "image" float32 (3, S, S) from `fatauva.template.to_tensor`; "attributes"
     int64 (10,) and "aus" int64 (14,) with -1 = unlabelled; "va" float32 (2,) nan = unlabelled.
-    `index` keeps the labels as arrays, which is what `train.sampling` weighs.
+    `labels(task)` gives the label arrays without reading images, for `train.sampling`.
     """
 
     def __init__(self, index: FaceIndex, cache: CropCache):
@@ -25,6 +28,12 @@ class CroppedFaceDataset(Dataset):
 
     def __len__(self) -> int:
         return len(self.index)
+
+    def labels(self, task: str) -> np.ndarray:
+        """The label array of `task` ("attributes" (N, 10), "aus" (N, 14) or "va" (N, 2)), no image read."""
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+        return getattr(self.index, task)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         crop = self.cache.load(self.index.paths[i])
