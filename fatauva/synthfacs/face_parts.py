@@ -1,0 +1,264 @@
+"""Albedo of the face itself: skin, folds and wrinkles, eyes, brows, nose and mouth.
+
+Each function paints into a float32 RGB albedo image in place, inside the bounding box of what
+it draws. Shading by the height field happens later (render.py), so a lip or brow is lit like
+the skin around it. FACS appearance changes drawn here, per AU: AU1 central / AU2 lateral
+forehead wrinkles, AU4 vertical glabella furrows, AU6 crow's feet and infra-orbital furrow,
+AU10/AU12 deeper nasolabial folds (AU12 also curves them round the raised cheek), AU15
+marionette lines, AU17 chin dimpling and a deeper mentolabial furrow.
+"""
+
+import cv2
+import numpy as np
+
+from fatauva.synthfacs import draw
+from fatauva.synthfacs.draw import bbox, blend, line_alpha, poly_alpha, scale_region
+from fatauva.synthfacs.geometry import Brow, Eye, FaceGeometry, Mouth, T
+from fatauva.synthfacs.params import FaceParams
+from fatauva.template import template_points
+
+
+def age_k(params: FaceParams) -> float:
+    """Wrinkle depth from age: 0 at 25 years, 1 at 75."""
+    return float(np.clip((params.traits.age - 25.0) / 50.0, 0.0, 1.0))
+
+
+def crease(canvas: np.ndarray, lines: list[np.ndarray], depth: float, width: float) -> None:
+    """Draw a fold or wrinkle of given depth (0..0.8, fraction of light it takes) and width (px)
+    on the (S, S) uint8 crease canvas; `folds` then darkens the albedo by it once."""
+    if depth <= 0.002:
+        return
+    value = int(round(255 * min(depth, 0.8) * min(width, 1.0)))
+    cv2.polylines(
+        canvas,
+        [draw.fixed(p) for p in lines],
+        False,
+        value,
+        max(int(round(width)), 1),
+        cv2.LINE_AA,
+        draw.SHIFT,
+    )
+
+
+def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
+    """All skin folds and wrinkles, static (age) and AU-driven."""
+    au, s, k = params.au, float(geo.size), age_k(params)
+    px = s / 112.0
+    canvas = np.zeros((geo.size, geo.size), np.uint8)
+    _forehead(canvas, params, geo, k, px)
+    tp = template_points(geo.size)
+    a12 = au[12] / 5
+    for i, side in enumerate((-1, 1)):
+        eye = geo.eyes[i]
+        outer = eye.upper[-1]
+        feet = [
+            np.array([outer + [side * 0.012 * s, d * 0.012 * s], outer + [side * 0.045 * s, d * 0.03 * s]])
+            for d in (-0.6, 0.3, 1.1)
+        ]
+        crease(canvas, feet, 0.04 * au[6] + 0.12 * k, 0.9 * px)
+        furrow = eye.lower * [1, 1] + [0, eye.height_low + 0.022 * s]
+        crease(canvas, [furrow[3:-2]], 0.035 * au[6] + 0.08 * k, 1.2 * px)
+        crease(canvas, [eye.crease], 0.22 + 0.1 * k, 1.0 * px)
+        wing = geo.nostrils[i] + [side * 0.016 * s, -0.006 * s]
+        corner0 = tp[3 + i] + [side * 0.028 * s * a12, -0.034 * s * a12]
+        end = corner0 + [side * 0.02 * s, 0.025 * s]
+        mid = 0.5 * (wing + end) + [side * (0.014 + 0.012 * a12) * s, -0.004 * s]
+        fold = draw.catmull_rom(np.array([wing, mid, end]), samples=6)
+        crease(canvas, [fold], 0.08 + 0.14 * k + 0.05 * au[12] + 0.045 * au[10], (1.3 + 0.3 * a12) * px)
+        alar = np.array(
+            [
+                geo.nostrils[i] + [side * 0.004 * s, -0.016 * s],
+                wing,
+                geo.nostrils[i] + [side * 0.008 * s, 0.004 * s],
+            ]
+        )
+        crease(canvas, [draw.catmull_rom(alar, 4)], 0.18, 0.9 * px)
+        corner15 = tp[3 + i] + [0, 0.022 * s * au[15] / 5]
+        marionette = np.array(
+            [corner15 + [side * 0.006 * s, 0.012 * s], corner15 + [side * 0.018 * s, 0.055 * s]]
+        )
+        crease(canvas, [marionette], 0.05 * au[15] + 0.1 * k, 1.1 * px)
+    m = geo.mouth
+    sulcus = m.lower_bottom[4:-4] + [0, 0.014 * s]
+    crease(canvas, [sulcus], 0.06 + 0.045 * au[17], 1.4 * px)
+    img *= (1.0 - canvas.astype(np.float32) * (1.0 / 255.0))[..., None]
+    _chin_dimpling(img, params, geo)
+
+
+def _forehead(canvas: np.ndarray, params: FaceParams, geo: FaceGeometry, k: float, px: float) -> None:
+    """Horizontal forehead lines: age across the forehead, AU1 in the middle, AU2 at the sides."""
+    au, s = params.au, float(geo.size)
+    left, right = geo.brows
+    y0 = min(left.rest_y, right.rest_y) - 0.05 * s
+    for j in range(3):
+        y = y0 - j * 0.026 * s
+        xs = np.linspace(0.33 * s, 0.67 * s, 9)
+        wave = np.sin(xs / s * 9 + j) * 0.004 * s
+        crease(canvas, [np.stack([xs, y + wave], 1)], 0.07 * k, 1.0 * px)
+        mid = np.linspace(left.centre[5, 0], right.centre[5, 0], 7)
+        crease(canvas, [np.stack([mid, y - np.sin(mid / s * 7) * 0.003 * s], 1)], 0.05 * au[1], 1.1 * px)
+        for brow in (left, right):
+            xs2 = np.linspace(brow.centre[7, 0], brow.centre[-1, 0], 5)
+            crease(
+                canvas,
+                [np.stack([xs2, y + 0.004 * s * (xs2 - xs2[0]) / (xs2[-1] - xs2[0] + 1e-6)], 1)],
+                0.05 * au[2],
+                1.1 * px,
+            )
+    glabella = [
+        np.array(
+            [
+                [0.5 * s + d * 0.018 * s, left.rest_y - 0.02 * s],
+                [0.5 * s + d * 0.014 * s, left.rest_y + 0.025 * s],
+            ]
+        )
+        for d in (-1, 1)
+    ]
+    crease(canvas, glabella, 0.07 * au[4], 1.2 * px)
+
+
+def _chin_dimpling(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
+    """AU17 wrinkles the chin boss like orange peel (a fixed dimple pattern, deeper with AU17)."""
+    a17 = params.au[17]
+    if a17 <= 0:
+        return
+    s = float(geo.size)
+    centre = np.array([0.5 * s, geo.chin_y - 0.05 * s])
+    box = bbox(np.array([centre - [0.06 * s, 0.035 * s], centre + [0.06 * s, 0.035 * s]]), geo.size, 0)
+    if box is None:
+        return
+    a = draw.ellipse_alpha(centre, (0.055 * s, 0.03 * s), 0.0, box)
+    x0, y0, x1, y1 = box
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    pattern = 0.5 + 0.5 * np.sin(xx * (2.1 * 112 / s)) * np.sin(yy * (1.7 * 112 / s))
+    scale_region(img, box, a * pattern, 1.0 - 0.03 * a17)
+
+
+def paint_eye(img: np.ndarray, params: FaceParams, eye: Eye, shadow_colour: np.ndarray) -> None:
+    """Sclera, iris, pupil, catch-light, lid shadow, lashes and eye make-up of one eye."""
+    s = float(img.shape[0])
+    px = s / 112.0
+    tr = params.traits
+    box = bbox(np.concatenate([eye.upper, eye.lower, eye.crease]), img.shape[0], margin=3 * px)
+    if box is None:
+        return
+    opening = np.concatenate([eye.upper, eye.lower[::-1]])
+    if tr.makeup > 0:
+        lid = np.concatenate([eye.crease, eye.upper[::-1]])
+        blend(img, box, poly_alpha([lid], box) * 0.45 * tr.makeup, shadow_colour)
+    if eye.opening > 0.04:
+        a_open = poly_alpha([opening], box)
+        blend(img, box, a_open, np.array([0.86, 0.82, 0.79], np.float32) * (0.9 + 0.1 * tr.blemish))
+        iris_colour = np.asarray(tr.iris_colour, np.float32)
+        ring = draw.ellipse_alpha(eye.iris, (eye.iris_r, eye.iris_r), 0, box) * a_open
+        blend(img, box, ring, iris_colour * 0.45)
+        inner = draw.ellipse_alpha(eye.iris, (eye.iris_r * 0.78, eye.iris_r * 0.78), 0, box) * a_open
+        blend(img, box, inner, iris_colour)
+        pupil = draw.ellipse_alpha(eye.iris, (eye.iris_r * 0.38, eye.iris_r * 0.38), 0, box) * a_open
+        blend(img, box, pupil, (0.02, 0.02, 0.02))
+        lid_shadow = np.concatenate([eye.upper, (eye.upper + [0, 0.35 * eye.height_up + 0.6 * px])[::-1]])
+        scale_region(img, box, poly_alpha([lid_shadow], box) * a_open, 0.6)
+        glint = eye.iris + [0.35 * eye.iris_r, -0.35 * eye.iris_r]
+        g = draw.ellipse_alpha(glint, (0.28 * eye.iris_r, 0.28 * eye.iris_r), 0, box) * a_open
+        blend(img, box, g * 0.85, (1.0, 1.0, 1.0))
+    lash = line_alpha([eye.upper], (1.1 + 0.8 * tr.makeup + 0.3 * (not tr.male)) * px, box)
+    blend(img, box, lash * 0.9, (0.04, 0.03, 0.03))
+    lower = line_alpha([eye.lower[1:-1]], 0.8 * px, box)
+    scale_region(img, box, lower, 0.72)
+
+
+def paint_brow(
+    img: np.ndarray, params: FaceParams, brow: Brow, colour: np.ndarray, hair_tex: np.ndarray
+) -> None:
+    """An eyebrow: a tapered polygon filled with hair texture; bushier = thicker and denser."""
+    px = img.shape[0] / 112.0
+    box = bbox(np.concatenate([brow.top, brow.bottom]), img.shape[0], margin=2 * px)
+    if box is None:
+        return
+    a = poly_alpha([np.concatenate([brow.top, brow.bottom[::-1]])], box)
+    a = cv2.GaussianBlur(a, (3, 3), 0.6 * px)
+    x0, y0, x1, y1 = box
+    density = 0.55 + 0.4 * params.traits.brow_thickness
+    a = a * np.clip(density + 0.3 * hair_tex[y0:y1, x0:x1], 0.0, 1.0)
+    blend(img, box, a, colour)
+
+
+def paint_nostrils(img: np.ndarray, geo: FaceGeometry, skin: np.ndarray) -> None:
+    s = float(geo.size)
+    for i, side in enumerate((-1, 1)):
+        c = geo.nostrils[i] + [-side * 0.006 * s, 0.0]
+        box = bbox(np.array([c - 0.02 * s, c + 0.02 * s]), geo.size, 0)
+        if box is None:
+            continue
+        a = draw.ellipse_alpha(c, (0.011 * s, 0.0055 * s), side * 20.0, box)
+        blend(img, box, a * 0.8, skin * 0.3)
+
+
+def paint_mouth(img: np.ndarray, params: FaceParams, m: Mouth) -> None:
+    """Lips with colour and volume cues, then the mouth cavity, teeth and tongue where parted."""
+    s = float(img.shape[0])
+    px = s / 112.0
+    box = bbox(np.concatenate([m.upper_top, m.lower_bottom]), img.shape[0], margin=3 * px)
+    if box is None:
+        return
+    lip = np.asarray(params.traits.lip_colour, np.float32)
+    upper = np.concatenate([m.upper_top, m.upper_bottom[::-1]])
+    lower = np.concatenate([m.lower_top, m.lower_bottom[::-1]])
+    blend(img, box, poly_alpha([upper], box), lip * 0.85)
+    blend(img, box, poly_alpha([lower], box), lip)
+    mid = len(T) // 2
+    sheen_c = 0.5 * (m.lower_top[mid] + m.lower_bottom[mid]) + [
+        0,
+        -0.1 * (m.lower_bottom[mid, 1] - m.lower_top[mid, 1]),
+    ]
+    half_w = 0.5 * float(m.corners[1, 0] - m.corners[0, 0])
+    low_h = float(m.lower_bottom[mid, 1] - m.lower_top[mid, 1])
+    sheen = draw.ellipse_alpha(sheen_c, (0.35 * half_w, 0.22 * low_h + 0.3), 0, box)
+    scale_region(img, box, sheen, 1.18)
+    if m.opening > 0.35 * px:
+        _cavity(img, box, m, px)
+    else:
+        line = line_alpha([m.line], 1.0 * px, box)
+        blend(img, box, line * 0.75, lip * 0.35)
+    for c in m.corners:
+        a = draw.ellipse_alpha(c, (1.2 * px, 1.0 * px), 0, box)
+        scale_region(img, box, a, 0.6)
+
+
+def _cavity(img: np.ndarray, box: tuple[int, int, int, int], m: Mouth, px: float) -> None:
+    a_open = poly_alpha([np.concatenate([m.upper_bottom, m.lower_top[::-1]])], box)
+    blend(img, box, a_open, (0.18, 0.05, 0.05))
+    s = float(img.shape[0])
+    mid = len(T) // 2
+    tongue_c = m.lower_top[mid] + [0, -0.25 * m.opening]
+    tongue = draw.ellipse_alpha(
+        tongue_c, (0.28 * (m.corners[1, 0] - m.corners[0, 0]), 0.3 * m.opening), 0, box
+    )
+    blend(img, box, tongue * a_open * 0.8, (0.55, 0.22, 0.22))
+    depth = np.clip(np.sin(np.pi * T), 0, 1)[:, None] ** 0.35
+    teeth_h = 0.024 * s * depth
+    upper_teeth = np.concatenate(
+        [m.upper_bottom - [0, px], (m.upper_bottom + np.hstack([0 * teeth_h, teeth_h]))[::-1]]
+    )
+    a_teeth = poly_alpha([upper_teeth], box) * a_open
+    blend(img, box, a_teeth * 0.95, (0.86, 0.84, 0.76))
+    lower_teeth = np.concatenate(
+        [m.lower_top + np.hstack([0 * teeth_h, -0.55 * teeth_h]), (m.lower_top + [0, px])[::-1]]
+    )
+    blend(img, box, poly_alpha([lower_teeth], box) * a_open * 0.75, (0.72, 0.7, 0.62))
+    gaps = [
+        np.array([m.upper_bottom[i] + [0, 0.3 * px], m.upper_bottom[i] + [0, teeth_h[i, 0]]])
+        for i in (5, 7, 9, 11)
+    ]
+    scale_region(img, box, line_alpha(gaps, 0.6 * px, box) * a_teeth, 0.75)
+    scale_region(img, box, a_open * _corner_falloff(box, m), 0.45)
+
+
+def _corner_falloff(box: tuple[int, int, int, int], m: Mouth) -> np.ndarray:
+    """1 near the mouth corners, 0 in the middle: the cavity darkens toward the corners."""
+    x0, _, x1, _ = box
+    xs = np.arange(x0, x1, dtype=np.float32)
+    centre = 0.5 * (m.corners[0, 0] + m.corners[1, 0])
+    half = max(0.5 * float(m.corners[1, 0] - m.corners[0, 0]), 1.0)
+    row = np.clip((np.abs(xs - centre) / half - 0.45) / 0.55, 0, 1)
+    return np.broadcast_to(row[None, :], (box[3] - box[1], x1 - x0))

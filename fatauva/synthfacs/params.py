@@ -1,0 +1,258 @@
+"""SynthFACS controls: every property of a face lives in one `FaceParams`.
+
+Callers (the trainer's sampler, the app's sliders, tests) set fields directly; `FaceParams.random`
+fills all of them from a seeded generator. Rendering is a pure function of a `FaceParams`: no
+random number is drawn while drawing, so changing one AU changes nothing else.
+"""
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from fatauva.synthfacs import emotions
+from fatauva.topology import AUS
+
+RGB = tuple[float, float, float]
+
+SKIN_PALETTE = np.array(  # albedo, lightest to darkest (roughly Fitzpatrick I..VI and beyond)
+    [
+        [0.97, 0.82, 0.72],
+        [0.92, 0.74, 0.62],
+        [0.83, 0.62, 0.49],
+        [0.70, 0.50, 0.36],
+        [0.55, 0.37, 0.25],
+        [0.40, 0.26, 0.17],
+        [0.26, 0.17, 0.12],
+    ],
+    dtype=np.float32,
+)
+HAIR_COLOURS = np.array(
+    [
+        [0.05, 0.04, 0.04],
+        [0.14, 0.09, 0.06],
+        [0.30, 0.19, 0.11],
+        [0.48, 0.34, 0.20],
+        [0.78, 0.62, 0.40],
+        [0.52, 0.22, 0.10],
+        [0.55, 0.54, 0.52],
+        [0.82, 0.81, 0.78],
+    ],
+    dtype=np.float32,
+)
+IRIS_COLOURS = np.array(
+    [[0.22, 0.12, 0.06], [0.35, 0.22, 0.10], [0.30, 0.40, 0.55], [0.35, 0.45, 0.30], [0.45, 0.50, 0.55]],
+    dtype=np.float32,
+)
+
+
+@dataclass
+class Traits:
+    """Identity: how the face looks before any AU acts. Ranges are those `random` draws."""
+
+    male: bool = False
+    age: float = 28.0  # years 18..80; wrinkles, skin; Young = age < 38
+    beard: float = 0.0  # density 0..1 (0 = shaven); No_Beard = beard < 0.35
+    beard_style: int = 0  # 0 full, 1 goatee + moustache, 2 stubble everywhere
+    glasses: int = 0  # 0 none, 1 thin round metal, 2 thick rectangular
+    glasses_colour: RGB = (0.08, 0.07, 0.07)
+    brow_arch: float = 0.35  # 0..1; Arched_Eyebrows = brow_arch >= 0.6
+    brow_thickness: float = 0.4  # 0..1; Bushy_Eyebrows = brow_thickness >= 0.62
+    eye_openness: float = 1.0  # 0.5..1.2, relative lid opening of the neutral eye
+    asymmetry: float = 0.15  # 0..1, left/right differences of brows, eyes, mouth
+    blemish: float = 0.15  # 0..1, spots and uneven skin
+    face_width: float = 0.0  # -1..1 shape offsets
+    jaw_width: float = 0.0
+    jaw_square: float = 0.0
+    chin_length: float = 0.0
+    nose_width: float = 0.0
+    lip_upper: float = 0.5  # fullness 0..1
+    lip_lower: float = 0.5
+    lip_colour: RGB = (0.72, 0.42, 0.42)
+    skin_tone: float = 0.25  # 0 lightest .. 1 darkest, along SKIN_PALETTE
+    skin_hue: float = 0.0  # -1 pinker .. 1 more olive
+    blush: float = 0.2
+    iris_colour: RGB = (0.30, 0.20, 0.10)
+    hair_style: int = 1  # 0 shaved, 1 short, 2 long, 3 fringe, 4 receding, 5 bun/tied back
+    hair_colour: RGB = (0.14, 0.09, 0.06)
+    makeup: float = 0.0  # eye shadow / liner strength 0..1
+
+
+@dataclass
+class Scene:
+    """Nuisance factors: camera, light, background, image degradations. Labels never depend on them."""
+
+    yaw: float = 0.0  # degrees, within +-25
+    pitch: float = 0.0
+    roll: float = 0.0
+    scale: float = 1.0  # alignment jitter of the crop (1 = exactly on the template)
+    shift: tuple[float, float] = (0.0, 0.0)  # crop units
+    gaze: tuple[float, float] = (0.0, 0.0)  # iris offset, fraction of eye width/height
+    light_azimuth: float = 0.0  # degrees, 0 = from the camera's right
+    light_elevation: float = 70.0  # degrees from the image plane; 90 = frontal
+    light_strength: float = 0.5
+    ambient: float = 0.6
+    light_colour: RGB = (1.0, 1.0, 1.0)
+    background: int = 0  # 0 plain gradient, 1 texture, 2 clutter
+    background_colour: RGB = (0.78, 0.78, 0.78)
+    background_colour2: RGB = (0.65, 0.65, 0.66)
+    clothing_colour: RGB = (0.92, 0.92, 0.92)
+    blur: float = 0.0  # Gaussian sigma in pixels of a 112 crop
+    noise: float = 0.0  # sensor noise std in [0, 1] units
+    jpeg_quality: int = 0  # 0 = no JPEG round trip
+    occlusion: int = 0  # 0 none, 1 skin-coloured blob (hand), 2 object
+    occlusion_box: tuple[float, float, float, float] = (0.5, 0.8, 0.2, 0.1)  # cx, cy, w, h in crop units
+    occlusion_colour: RGB = (0.3, 0.3, 0.3)
+    grayscale: bool = False
+    contrast: float = 1.0
+    brightness: float = 0.0
+    texture_seed: int = 0  # picks skin/hair/background textures and sensor noise
+
+
+@dataclass
+class FaceParams:
+    """All controls of one SynthFACS face. `au` maps each of topology.AUS to intensity 0..5."""
+
+    au: dict[int, float] = field(default_factory=lambda: {a: 0.0 for a in AUS})
+    traits: Traits = field(default_factory=Traits)
+    scene: Scene = field(default_factory=Scene)
+    emotion: str = "neutral"
+    emotion_intensity: float = 0.0
+    va_noise: tuple[float, float] = (0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.au) - set(AUS)
+        if unknown:
+            raise ValueError(f"FaceParams.au has AUs outside Table 3: {sorted(unknown)}; allowed {AUS}")
+        for au, value in self.au.items():
+            if not 0.0 <= value <= 5.0:
+                raise ValueError(f"AU{au} intensity must be within 0..5, got {value}")
+        self.au = {a: float(self.au.get(a, 0.0)) for a in AUS}
+        if self.emotion not in emotions.EMOTION_BY_NAME:
+            raise ValueError(f"unknown emotion {self.emotion!r}; choose from {emotions.EMOTION_NAMES}")
+
+    def with_au(self, au: int, value: float) -> "FaceParams":
+        """A copy with one AU set to `value` (everything else, seeds included, unchanged)."""
+        return replace(self, au={**self.au, au: value})
+
+    @classmethod
+    def random(cls, rng: np.random.Generator, mode: str = "emotion") -> "FaceParams":
+        """A random face. mode "emotion": AUs from an emotion prototype (emotions.py);
+        "independent": every AU drawn on its own (unbiased AU training)."""
+        if mode == "emotion":
+            emotion, intensity, aus = emotions.sample_emotion_aus(rng)
+        elif mode == "independent":
+            aus = emotions.sample_independent_aus(rng)
+            emotion, intensity = emotions.nearest_emotion(aus), 0.0
+        else:
+            raise ValueError(f"mode must be 'emotion' or 'independent', got {mode!r}")
+        traits = random_traits(rng)
+        scene = random_scene(rng)
+        noise = tuple(float(x) for x in rng.normal(0.0, emotions.VA_NOISE_STD, size=2))
+        return cls(
+            au=aus, traits=traits, scene=scene, emotion=emotion, emotion_intensity=intensity, va_noise=noise
+        )
+
+
+def _colour(rng: np.random.Generator, palette: np.ndarray, jitter: float) -> RGB:
+    """A palette colour mixed with its neighbour and jittered per channel."""
+    pos = rng.uniform(0, len(palette) - 1)
+    i = int(pos)
+    c = palette[i] * (1 - (pos - i)) + palette[min(i + 1, len(palette) - 1)] * (pos - i)
+    c = np.clip(c * rng.uniform(1 - jitter, 1 + jitter, size=3), 0.0, 1.0)
+    return (float(c[0]), float(c[1]), float(c[2]))
+
+
+def random_traits(rng: np.random.Generator) -> Traits:
+    """Identity traits drawn independently of the AUs (lips and skin never follow the expression)."""
+    male = bool(rng.random() < 0.5)
+    age = float(rng.choice([rng.uniform(18, 38), rng.uniform(38, 80)], p=[0.6, 0.4]))
+    beard = (
+        float(rng.uniform(0.4, 1.0))
+        if male and rng.random() < 0.35
+        else float(rng.uniform(0.0, 0.25) if male and rng.random() < 0.4 else 0.0)
+    )
+    skin_tone = float(rng.uniform(0.0, 1.0) ** 1.2)
+    skin = SKIN_PALETTE[min(int(skin_tone * 6), 5)]
+    lip = skin * rng.uniform([0.72, 0.45, 0.48], [1.0, 0.75, 0.8]) * rng.uniform(0.6, 1.05)
+    if not male and rng.random() < 0.3:  # lipstick: any colour from pale pink to dark plum
+        lip = np.array(
+            _colour(
+                rng,
+                np.array(
+                    [[0.85, 0.45, 0.5], [0.7, 0.12, 0.18], [0.45, 0.12, 0.2], [0.55, 0.3, 0.25]], np.float32
+                ),
+                0.1,
+            )
+        )
+    grey = age > 50 and rng.random() < (age - 45) / 40
+    hair_colour = _colour(rng, HAIR_COLOURS[6:] if grey else HAIR_COLOURS[:6], 0.12)
+    style_p = [0.08, 0.55, 0.05, 0.12, 0.15, 0.05] if male else [0.01, 0.12, 0.5, 0.17, 0.0, 0.2]
+    return Traits(
+        male=male,
+        age=age,
+        beard=beard,
+        beard_style=int(rng.integers(0, 3)),
+        glasses=int(rng.choice(3, p=[0.75, 0.12, 0.13])),
+        glasses_colour=_colour(
+            rng, np.array([[0.05, 0.05, 0.05], [0.35, 0.2, 0.1], [0.6, 0.55, 0.4]], np.float32), 0.1
+        ),
+        brow_arch=float(rng.random()),
+        brow_thickness=float(rng.beta(2, 2)),
+        eye_openness=float(rng.uniform(0.55, 1.2)),
+        asymmetry=float(rng.beta(1.5, 4)),
+        blemish=float(rng.beta(1.5, 4)),
+        face_width=float(rng.uniform(-1, 1)),
+        jaw_width=float(rng.uniform(-1, 1)),
+        jaw_square=float(rng.uniform(-1, 1)),
+        chin_length=float(rng.uniform(-1, 1)),
+        nose_width=float(rng.uniform(-1, 1)),
+        lip_upper=float(rng.uniform(0, 1)),
+        lip_lower=float(rng.uniform(0, 1)),
+        lip_colour=(float(lip[0]), float(lip[1]), float(lip[2])),
+        skin_tone=skin_tone,
+        skin_hue=float(rng.uniform(-1, 1)),
+        blush=float(rng.uniform(0, 0.6)),
+        iris_colour=_colour(rng, IRIS_COLOURS, 0.15),
+        hair_style=int(rng.choice(6, p=style_p)),
+        hair_colour=hair_colour,
+        makeup=float(rng.uniform(0, 1)) if not male and rng.random() < 0.4 else 0.0,
+    )
+
+
+def random_scene(rng: np.random.Generator) -> Scene:
+    """Camera, light, background and degradations; about a third look like a studio portrait."""
+    studio = rng.random() < 0.35
+    bg = rng.uniform(0.2, 0.95)
+    plain = np.clip(bg * rng.uniform(0.9, 1.1, size=3), 0, 1)
+    return Scene(
+        yaw=float(rng.uniform(-25, 25) * (0.3 if studio else 1.0)),
+        pitch=float(rng.uniform(-20, 20) * (0.3 if studio else 1.0)),
+        roll=float(rng.uniform(-20, 20) * (0.3 if studio else 1.0)),
+        scale=float(rng.uniform(0.92, 1.08)),
+        shift=(float(rng.normal(0, 0.015)), float(rng.normal(0, 0.015))),
+        gaze=(float(rng.normal(0, 0.12)), float(rng.normal(0, 0.1))),
+        light_azimuth=float(rng.uniform(0, 360)),
+        light_elevation=float(rng.uniform(70, 90) if studio else rng.uniform(25, 90)),
+        light_strength=float(rng.uniform(0.2, 0.7)),
+        ambient=float(rng.uniform(0.45, 0.8)),
+        light_colour=tuple(float(x) for x in rng.uniform(0.85, 1.0, size=3)),
+        background=0 if studio else int(rng.choice(3, p=[0.3, 0.35, 0.35])),
+        background_colour=tuple(float(x) for x in plain),
+        background_colour2=tuple(float(x) for x in np.clip(plain * rng.uniform(0.7, 1.05), 0, 1)),
+        clothing_colour=tuple(float(x) for x in rng.uniform(0.05, 0.95, size=3)),
+        blur=float(rng.uniform(0, 1.3) if rng.random() < 0.5 else 0.0),
+        noise=float(rng.uniform(0, 0.04)),
+        jpeg_quality=int(rng.integers(30, 96)) if rng.random() < 0.5 else 0,
+        occlusion=int(rng.choice(3, p=[0.85, 0.08, 0.07])),
+        occlusion_box=(
+            float(rng.uniform(0.1, 0.9)),
+            float(rng.uniform(0.3, 1.0)),
+            float(rng.uniform(0.1, 0.3)),
+            float(rng.uniform(0.08, 0.25)),
+        ),
+        occlusion_colour=tuple(float(x) for x in rng.uniform(0.05, 0.9, size=3)),
+        grayscale=bool(rng.random() < 0.12),
+        contrast=float(rng.uniform(0.75, 1.25)),
+        brightness=float(rng.uniform(-0.08, 0.08)),
+        texture_seed=int(rng.integers(0, 2**31 - 1)),
+    )

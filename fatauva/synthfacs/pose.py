@@ -1,0 +1,100 @@
+"""Head pose: the frontal render is turned in 3-D by a backward warp over a head-shaped depth.
+
+The head is a height field z(x, y): a paraboloid over the skull plus a nose ridge, both from
+identity traits only (never AUs), so the warp is the same whichever AU is on and an AU's
+change stays inside its (equally warped) mask. A frontal point (x, y, z) is rotated by
+R = Rz(roll) Rx(pitch) Ry(yaw) about the head centre, projected orthographically, then scaled
+and shifted by the alignment jitter. Positive yaw turns the face toward image right,
+positive pitch tilts it up, positive roll turns it clockwise.
+"""
+
+import cv2
+import numpy as np
+
+from fatauva.synthfacs.params import Scene, Traits
+
+CENTRE = (0.5, 0.5)  # head centre, crop units
+DEPTH = 0.24  # skull depth at the centre, crop units
+RADII = (0.40, 0.52)
+
+
+def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """3x3 rotation from angles in degrees."""
+    y, p, r = np.deg2rad([yaw, pitch, roll])
+    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+    rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    return rz @ rx @ ry
+
+
+def head_depth(x: np.ndarray, y: np.ndarray, traits: Traits, size: int) -> np.ndarray:
+    """Depth (px) of the head surface at frontal pixel coordinates x, y (any equal shapes)."""
+    s = float(size)
+    u = (x / s - CENTRE[0]) / RADII[0]
+    v = (y / s - CENTRE[1]) / RADII[1]
+    z = DEPTH * s * np.clip(1.0 - u * u - v * v, 0.0, None)
+    # Nose ridge: rises from the eyes (y=0.42) to the tip (y=0.56), compact support.
+    ny = np.clip((y / s - 0.40) / 0.16, 0.0, 1.0)
+    nx = (x / s - 0.5) / (0.035 + 0.005 * traits.nose_width)
+    in_nose = y / s < 0.585
+    z = z + in_nose * 0.06 * s * ny**1.5 * np.square(np.clip(1.0 - nx * nx, 0.0, None))
+    return z.astype(np.float32)
+
+
+def _affine(scene: Scene, size: int) -> tuple[np.ndarray, np.ndarray, float]:
+    r = rotation(scene.yaw, scene.pitch, scene.roll)
+    c = np.array(CENTRE, np.float64) * size
+    offset = c + np.array(scene.shift) * size
+    return r, offset, float(scene.scale)
+
+
+def is_identity(scene: Scene) -> bool:
+    """True when the pose and jitter leave the frontal render untouched."""
+    return (
+        scene.yaw == 0
+        and scene.pitch == 0
+        and scene.roll == 0
+        and scene.scale == 1.0
+        and scene.shift == (0.0, 0.0)
+    )
+
+
+def project(points: np.ndarray, traits: Traits, scene: Scene, size: int) -> np.ndarray:
+    """Forward map of frontal points (N, 2) -> their pixel positions in the posed crop (N, 2)."""
+    r, offset, scale = _affine(scene, size)
+    p = np.asarray(points, np.float64)
+    z = head_depth(p[:, 0], p[:, 1], traits, size).astype(np.float64)
+    c = np.array(CENTRE) * size
+    xyz = np.stack([p[:, 0] - c[0], p[:, 1] - c[1], z], 1)
+    q = xyz @ r.T
+    return (scale * q[:, :2] + offset).astype(np.float32)
+
+
+def warp_maps(
+    traits: Traits, scene: Scene, size: int, grid: tuple[np.ndarray, np.ndarray], iterations: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Backward maps for cv2.remap: for each posed pixel, the frontal pixel it shows.
+
+    Solves A [x, y] + b z(x, y) = q by fixed-point iteration (A = R[:2, :2], b = R[:2, 2]);
+    it converges because |dz/dx * tan(angle)| < 1 for |angles| <= 25 deg on this head.
+    """
+    r, offset, scale = _affine(scene, size)
+    a_inv = np.linalg.inv(r[:2, :2]).astype(np.float32)
+    b = r[:2, 2].astype(np.float32)
+    gx, gy = grid
+    qx = (gx - np.float32(offset[0])) / np.float32(scale)
+    qy = (gy - np.float32(offset[1])) / np.float32(scale)
+    c = np.float32(CENTRE[0] * size), np.float32(CENTRE[1] * size)
+    x, y = gx, gy
+    for _ in range(iterations):
+        z = head_depth(x, y, traits, size)
+        rx, ry = qx - b[0] * z, qy - b[1] * z
+        x = a_inv[0, 0] * rx + a_inv[0, 1] * ry + c[0]
+        y = a_inv[1, 0] * rx + a_inv[1, 1] * ry + c[1]
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+def remap(img: np.ndarray, maps: tuple[np.ndarray, np.ndarray], nearest: bool = False) -> np.ndarray:
+    """Apply backward maps; borders reflect (the background continues, the face never reaches it)."""
+    mode = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    return cv2.remap(img, maps[0], maps[1], mode, borderMode=cv2.BORDER_REFLECT101)

@@ -1,0 +1,72 @@
+"""Shading of a 3-D face: a height field, its normals and one directional light.
+
+The surface is the head of `pose.head_depth` plus compact bumps: brow ridge, eye sockets,
+cheeks, nose wings, lips and chin. AU6 and AU12 raise the cheeks, AU7 puffs the lower lid,
+AU17 pushes the chin boss up, AU24 bulges the skin around pressed lips; each bump has compact
+support inside its AU's mask. Lambert + Blinn-Phong, normalised so that a surface facing the
+camera keeps its albedo (the background, flat, is untouched).
+"""
+
+import cv2
+import numpy as np
+
+from fatauva.synthfacs.draw import add_bump
+from fatauva.synthfacs.geometry import FaceGeometry
+from fatauva.synthfacs.params import FaceParams
+
+
+def height_field(params: FaceParams, geo: FaceGeometry, base: np.ndarray) -> np.ndarray:
+    """Face surface depth (S, S) px: `base` (the head, AU-free) plus feature and AU bumps."""
+    tr, au, s = params.traits, params.au, float(geo.size)
+    z = base.copy()
+    for eye in geo.eyes:
+        cx, cy = eye.centre
+        add_bump(z, (cx, cy - 0.07 * s), (0.11 * s, 0.045 * s), (0.010 + 0.012 * tr.male) * s)
+        add_bump(z, (cx, cy + 0.004 * s), (0.085 * s, 0.05 * s), -0.022 * s)
+        add_bump(z, (cx + 0.01 * eye.side * s, cy + 0.13 * s), (0.1 * s, 0.08 * s), 0.018 * s)
+        add_bump(z, (cx + 0.01 * eye.side * s, cy + 0.1 * s), (0.085 * s, 0.065 * s), 0.0045 * s * au[6])
+        add_bump(z, (cx, cy + eye.height_low + 0.012 * s), (0.05 * s, 0.016 * s), 0.0018 * s * au[7])
+        add_bump(z, (cx, cy + 0.2 * s), (0.075 * s, 0.06 * s), 0.0045 * s * au[12])
+    for nx, ny in geo.nostrils:
+        add_bump(z, (nx, ny - 0.004 * s), (0.022 * s, 0.02 * s), 0.014 * s)
+    m = geo.mouth
+    mid = len(m.line) // 2
+    half_w = 0.5 * float(m.corners[1, 0] - m.corners[0, 0])
+    up_c = 0.5 * (m.upper_top[mid] + m.upper_bottom[mid])
+    low_c = 0.5 * (m.lower_top[mid] + m.lower_bottom[mid])
+    up_h = float(m.upper_bottom[mid, 1] - m.upper_top[mid, 1])
+    low_h = float(m.lower_bottom[mid, 1] - m.lower_top[mid, 1])
+    add_bump(z, up_c, (half_w * 0.95, up_h + 0.01 * s), 0.008 * s)
+    add_bump(z, low_c, (half_w * 0.85, low_h * 0.8 + 0.006 * s), 0.012 * s)
+    add_bump(z, (up_c[0], m.upper_top[mid, 1] - 0.012 * s), (half_w * 0.9, 0.014 * s), 0.0012 * s * au[24])
+    add_bump(
+        z, (low_c[0], m.lower_bottom[mid, 1] + 0.012 * s), (half_w * 0.8, 0.014 * s), 0.0012 * s * au[24]
+    )
+    chin = (0.5 * s, geo.chin_y - 0.05 * s)
+    add_bump(z, chin, (0.085 * s, 0.05 * s), 0.018 * s)
+    add_bump(z, (chin[0], chin[1] - 0.006 * s * au[17] / 5), (0.065 * s, 0.04 * s), 0.0035 * s * au[17])
+    return z
+
+
+def light_vector(params: FaceParams) -> np.ndarray:
+    """Unit vector toward the light (x right, y down, z toward the camera)."""
+    sc = params.scene
+    az, el = np.deg2rad(sc.light_azimuth), np.deg2rad(sc.light_elevation)
+    return np.array([np.cos(el) * np.cos(az), -np.cos(el) * np.sin(az), np.sin(el)], np.float32)
+
+
+def shade(z: np.ndarray, params: FaceParams, shininess: float) -> tuple[np.ndarray, np.ndarray]:
+    """Diffuse factor (S, S) (1 where the surface faces the camera) and specular term (S, S)."""
+    sc = params.scene
+    zx = cv2.Sobel(z, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
+    zy = cv2.Sobel(z, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
+    inv = 1.0 / np.sqrt(zx * zx + zy * zy + 1.0)
+    lx, ly, lz = light_vector(params)
+    ndotl = (lz - lx * zx - ly * zy) * inv
+    flat = sc.ambient + sc.light_strength * lz
+    diffuse = (sc.ambient + sc.light_strength * np.maximum(ndotl, 0.0)) * (1.0 / flat)
+    hx, hy, hz = lx, ly, lz + 1.0
+    hn = 1.0 / np.sqrt(hx * hx + hy * hy + hz * hz)
+    ndoth = np.maximum((hz - hx * zx - hy * zy) * inv * hn, 0.0)
+    spec = np.power(ndoth, shininess) * sc.light_strength
+    return diffuse.astype(np.float32), spec.astype(np.float32)

@@ -1,0 +1,337 @@
+"""Everything around the facial features: background, hair, ears, neck, clothes, skin, beard,
+glasses, occluders and the camera's degradations.
+
+None of these depends on an AU except where a face part follows the jaw (beard, chin shadow),
+which stays inside AU26's mask.
+"""
+
+import cv2
+import numpy as np
+
+from fatauva.synthfacs import draw
+from fatauva.synthfacs.banks import Banks
+from fatauva.synthfacs.draw import bbox, blend, line_alpha, poly_alpha
+from fatauva.synthfacs.geometry import FaceGeometry
+from fatauva.synthfacs.params import SKIN_PALETTE, FaceParams, Scene
+
+
+def skin_colour(params: FaceParams) -> np.ndarray:
+    """Base skin albedo (3,) from tone (palette position) and hue (pink <-> olive)."""
+    tr = params.traits
+    pos = float(np.clip(tr.skin_tone, 0, 1)) * (len(SKIN_PALETTE) - 1)
+    i = min(int(pos), len(SKIN_PALETTE) - 2)
+    c = SKIN_PALETTE[i] * (1 - (pos - i)) + SKIN_PALETTE[i + 1] * (pos - i)
+    hue = np.array([0.02, -0.01, -0.035], np.float32) * tr.skin_hue
+    return np.clip(c * (1 + hue * 3), 0, 1).astype(np.float32)
+
+
+def crop(bank: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """A random S x S window of one random texture of a bank (N, 2S, 2S[, C])."""
+    k = int(rng.integers(0, bank.shape[0]))
+    y, x = (int(v) for v in rng.integers(0, size, size=2))
+    return bank[k, y : y + size, x : x + size]
+
+
+def background(scene: Scene, banks: Banks, rng: np.random.Generator, grid: np.ndarray) -> np.ndarray:
+    """Plain studio gradient, tinted texture or clutter, (S, S, 3) float32."""
+    size = banks.size
+    c1 = np.asarray(scene.background_colour, np.float32)
+    c2 = np.asarray(scene.background_colour2, np.float32)
+    tex = crop(banks.background, rng, size)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = np.clip(0.5 + (np.cos(angle) * grid[0] + np.sin(angle) * grid[1]) / size * 0.8, 0, 1)
+    gradient = c1 + (c2 - c1) * ramp[..., None]
+    if scene.background == 0:
+        return gradient
+    if scene.background == 1:
+        return np.clip(gradient * (0.5 + tex), 0, 1).astype(np.float32)
+    return tex.copy()
+
+
+def head_arc(geo: FaceGeometry, below: float, grow: float) -> np.ndarray:
+    """The outline above y = `below` (crop units) from left to right over the top, scaled by
+    (1 + grow) about the head centre: the outer edge of the hair. Above y = 0.38 the outline
+    spline depends on the cranium only (not on the jaw or AU26)."""
+    s = float(geo.size)
+    o = geo.outline
+    centre = np.array([0.5 * s, 0.45 * s], np.float32)
+    o = centre + (o - centre) * (1 + grow)
+    keep = o[:, 1] < below * s
+    idx = np.nonzero(keep)[0]
+    # The outline starts at the top and runs clockwise: the kept points wrap around index 0.
+    split = np.nonzero(np.diff(idx) > 1)[0]
+    if len(split):
+        idx = np.concatenate([idx[split[0] + 1 :], idx[: split[0] + 1]])
+    return o[idx]
+
+
+def hair(
+    img: np.ndarray, params: FaceParams, geo: FaceGeometry, tex: np.ndarray, back: bool
+) -> np.ndarray | None:
+    """Hair behind the head (`back`, long styles) or the cap in front. Returns its coverage
+    (S, S) so the caller can light it, or None when there is no hair."""
+    tr, s = params.traits, float(geo.size)
+    style = tr.hair_style
+    colour = np.asarray(tr.hair_colour, np.float32)
+    if back:
+        if style != 2:
+            return None
+        arc = head_arc(geo, 0.38, 0.09)
+        w = geo.cheek_half_width / s + 0.09
+        poly = np.concatenate([[[0.5 * s - w * s, 1.05 * s]], arc, [[0.5 * s + w * s, 1.05 * s]]])
+    else:
+        arc = head_arc(geo, 0.38, 0.05 if style != 0 else 0.01)
+        poly = np.concatenate([arc, _hairline(geo, style)[::-1]])
+    box = bbox(poly, geo.size)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    a = cv2.GaussianBlur(poly_alpha([poly], box), (3, 3), 0.8 * s / 112)
+    density = 0.45 if style == 0 else 1.0
+    shine = 1.0 + 0.28 * tex[y0:y1, x0:x1]
+    blend(img, box, a * density, colour[None, None, :] * shine[..., None])
+    cover = np.zeros((geo.size, geo.size), np.float32)
+    cover[y0:y1, x0:x1] = a * density
+    return cover
+
+
+def _hairline(geo: FaceGeometry, style: int) -> np.ndarray:
+    """Hairline from left temple to right temple (across the forehead), per style."""
+    s = float(geo.size)
+    wc = geo.cheek_half_width / s
+    top = {0: 0.12, 1: 0.13, 2: 0.12, 3: 0.24, 4: 0.05, 5: 0.11}[style]
+    temple = 0.17 if style == 4 else top + 0.06
+    pts = np.array(
+        [
+            [0.5 - wc - 0.01, 0.40],
+            [0.5 - wc + 0.03, 0.28],
+            [0.5 - 0.2, temple],
+            [0.5 - 0.08, top + 0.01],
+            [0.5, top],
+            [0.5 + 0.08, top + 0.01],
+            [0.5 + 0.2, temple],
+            [0.5 + wc - 0.03, 0.28],
+            [0.5 + wc + 0.01, 0.40],
+        ],
+        np.float32,
+    )
+    if style == 3:  # a fringe falls lower at the sides of the forehead too
+        pts[2:7, 1] = [top - 0.01, top + 0.015, top, top + 0.02, top - 0.01]
+    return draw.catmull_rom(pts * s, samples=5)
+
+
+def ears_neck_clothes(img: np.ndarray, params: FaceParams, geo: FaceGeometry, skin: np.ndarray) -> np.ndarray:
+    """Ears, neck with the chin's shadow, shoulders in clothes. Returns the lit coverage (S, S)."""
+    s = float(geo.size)
+    wc = geo.cheek_half_width
+    neck = np.array(
+        [
+            [0.5 * s - 0.15 * s, 0.6 * s],
+            [0.5 * s + 0.15 * s, 0.6 * s],
+            [0.5 * s + 0.17 * s, 1.05 * s],
+            [0.5 * s - 0.17 * s, 1.05 * s],
+        ],
+        np.float32,
+    )
+    nb = bbox(neck, geo.size)
+    a_neck = np.zeros((geo.size, geo.size), np.float32)
+    a_neck[nb[1] : nb[3], nb[0] : nb[2]] = poly_alpha([neck], nb)
+    blend(img, nb, a_neck[nb[1] : nb[3], nb[0] : nb[2]], skin * 0.82)
+    shadow_c = np.array([0.5 * s, geo.chin_y + 0.012 * s])
+    box = bbox(np.array([shadow_c - [0.17 * s, 0.05 * s], shadow_c + [0.17 * s, 0.05 * s]]), geo.size, 0)
+    if box is not None:
+        a = draw.ellipse_alpha(shadow_c, (0.16 * s, 0.045 * s), 0, box)
+        draw.scale_region(img, box, cv2.GaussianBlur(a, (5, 5), 1.5 * s / 112), 0.6)
+    lit = a_neck.copy()
+    for side in (-1, 1):
+        c = np.array([0.5 * s + side * (wc - 0.004 * s), 0.47 * s])
+        box = bbox(np.array([c - [0.05 * s, 0.09 * s], c + [0.05 * s, 0.09 * s]]), geo.size, 0)
+        if box is None:
+            continue
+        a = draw.ellipse_alpha(c, (0.035 * s, 0.075 * s), side * -8.0, box)
+        blend(img, box, a, skin * 0.95)
+        inner = draw.ellipse_alpha(c + [side * 0.008 * s, 0], (0.016 * s, 0.05 * s), 0, box)
+        blend(img, box, inner * 0.4, skin * 0.6)
+        x0, y0, x1, y1 = box
+        lit[y0:y1, x0:x1] = np.maximum(lit[y0:y1, x0:x1], a)
+    shirt = (
+        np.array(
+            [
+                [0, 0.93],
+                [0.28, 0.9],
+                [0.4, 0.935],
+                [0.5, 0.98],
+                [0.6, 0.935],
+                [0.72, 0.9],
+                [1, 0.93],
+                [1, 1.05],
+                [0, 1.05],
+            ],
+            np.float32,
+        )
+        * s
+    )
+    sb = bbox(shirt, geo.size)
+    blend(img, sb, poly_alpha([shirt], sb), params.scene.clothing_colour)
+    return lit
+
+
+def face_skin(
+    img: np.ndarray, params: FaceParams, geo: FaceGeometry, skin: np.ndarray, tex: np.ndarray
+) -> np.ndarray:
+    """Skin inside the face outline: base tone, texture, blush, darker eye surroundings.
+    Returns the face coverage (S, S)."""
+    tr, s = params.traits, float(geo.size)
+    full = (0, 0, geo.size, geo.size)
+    a = poly_alpha([geo.outline], full)
+    red = np.zeros((geo.size, geo.size), np.float32)
+    dark = np.zeros((geo.size, geo.size), np.float32)
+    for eye in geo.eyes:
+        draw.add_bump(red, eye.centre + [0.01 * eye.side * s, 0.14 * s], (0.09 * s, 0.07 * s), tr.blush)
+        draw.add_bump(dark, eye.centre + [0, 0.01 * s], (0.08 * s, 0.05 * s), 0.5 + 0.5 * tr.skin_tone)
+    draw.add_bump(red, geo.nose_tip, (0.04 * s, 0.03 * s), 0.5 * tr.blush + 0.2)
+    grain = 0.05 + 0.06 * tr.blemish + 0.03 * (tr.age > 50)
+    albedo = skin[None, None, :] * (1.0 + grain * tex)[..., None]
+    albedo = albedo + red[..., None] * np.array([0.05, -0.035, -0.03], np.float32)
+    albedo = albedo * (1.0 - 0.12 * dark)[..., None]
+    blend(img, full, a, albedo)
+    return a
+
+
+def beard(img: np.ndarray, params: FaceParams, geo: FaceGeometry, tex: np.ndarray) -> None:
+    """Beard (full, goatee or stubble) following the current jaw line; lips are drawn over it."""
+    tr, s = params.traits, float(geo.size)
+    if tr.beard <= 0:
+        return
+    o = geo.outline
+    centre = np.array([0.5 * s, 0.5 * s], np.float32)
+    lower = centre + (o[o[:, 1] > 0.47 * s] - centre) * 0.985
+    lower = lower[np.argsort(np.arctan2(lower[:, 1] - centre[1], lower[:, 0] - centre[0]))]
+    nose_y = geo.nostrils[0, 1] + 0.012 * s
+    mc = geo.mouth.corners
+    if tr.beard_style == 1:
+        lower = lower[np.abs(lower[:, 0] - 0.5 * s) < 0.1 * s]
+        top = np.array(
+            [
+                [mc[0, 0] - 0.018 * s, mc[0, 1] + 0.03 * s],
+                [mc[0, 0] - 0.012 * s, nose_y + 0.004 * s],
+                [mc[1, 0] + 0.012 * s, nose_y + 0.004 * s],
+                [mc[1, 0] + 0.018 * s, mc[1, 1] + 0.03 * s],
+            ]
+        )
+    else:
+        top = np.array(
+            [
+                [0.5 * s - 0.2 * s, 0.6 * s],
+                [0.5 * s - 0.075 * s, nose_y],
+                [0.5 * s + 0.075 * s, nose_y],
+                [0.5 * s + 0.2 * s, 0.6 * s],
+            ]
+        )
+    poly = np.concatenate([lower, top[::-1]]).astype(np.float32)
+    box = bbox(poly, geo.size, margin=3)
+    if box is None:
+        return
+    x0, y0, x1, y1 = box
+    a = cv2.GaussianBlur(poly_alpha([poly], box), (5, 5), 1.2 * s / 112)
+    strength = 0.45 if tr.beard_style == 2 else 0.95
+    a = a * np.clip(tr.beard * strength * (0.75 + 0.45 * tex[y0:y1, x0:x1]), 0, 1)
+    blend(img, box, a, np.asarray(tr.hair_colour, np.float32) * 0.85)
+
+
+def glasses(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
+    """Eyeglasses: round thin (1) or rectangular thick (2) frames, tinted lenses with a glare."""
+    tr, s = params.traits, float(geo.size)
+    if tr.glasses == 0:
+        return
+    px = s / 112.0
+    colour = np.asarray(tr.glasses_colour, np.float32)
+    rims = []
+    for eye in geo.eyes:
+        c = eye.centre + [eye.side * 0.004 * s, 0.004 * s]
+        t = np.linspace(0, 2 * np.pi, 33, dtype=np.float32)[:-1]
+        if tr.glasses == 1:
+            rim = np.stack([c[0] + 0.05 * s * np.cos(t), c[1] + 0.047 * s * np.sin(t)], 1)
+        else:
+            p = 0.3  # superellipse exponent: a rounded rectangle
+            cs, sn = np.cos(t), np.sin(t)
+            rim = np.stack(
+                [
+                    c[0] + 0.062 * s * np.sign(cs) * np.abs(cs) ** p,
+                    c[1] + 0.04 * s * np.sign(sn) * np.abs(sn) ** p,
+                ],
+                1,
+            )
+        rims.append(rim.astype(np.float32))
+    box = bbox(np.concatenate(rims), geo.size, margin=0.03 * s)
+    if box is None:
+        return
+    lens = poly_alpha(rims, box)
+    blend(img, box, lens * 0.1, (0.85, 0.9, 0.95))
+    x0, y0, x1, y1 = box
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    glare = np.clip(1 - np.abs(((xx + yy) / s * 8) % 2 - 1) * 3, 0, 1)
+    blend(img, box, lens * glare * 0.12, (1.0, 1.0, 1.0))
+    width = (1.0 if tr.glasses == 1 else 2.0) * px
+    left, right = rims
+    bridge = draw.catmull_rom(np.array([left[0], 0.5 * (left[0] + right[16]) - [0, 0.012 * s], right[16]]), 5)
+    stubs = [
+        np.array([r[i], r[i] + [side * 0.022 * s, -0.002 * s]])
+        for r, i, side in ((left, 16, -1), (right, 0, 1))
+    ]
+    frame = line_alpha([np.vstack([r, r[:1]]) for r in rims] + [bridge] + stubs, width, box)
+    blend(img, box, frame, colour)
+
+
+def occlude(img: np.ndarray, scene: Scene, skin: np.ndarray, tex: np.ndarray) -> None:
+    """A hand-like skin blob (1) or a textured object (2) in front of the face, in image space."""
+    if scene.occlusion == 0:
+        return
+    size = img.shape[0]
+    cx, cy, w, h = (v * size for v in scene.occlusion_box)
+    box = bbox(np.array([[cx - w, cy - h], [cx + w, cy + h]]), size, 0)
+    if box is None:
+        return
+    c = np.array([cx, cy])
+    if scene.occlusion == 1:
+        a = draw.ellipse_alpha(c, (w * 0.5, h * 0.5), 25.0, box)
+        x0, y0, x1, y1 = box
+        blend(img, box, a, skin[None, None, :] * (1 + 0.05 * tex[y0:y1, x0:x1, None]))
+        fingers = [
+            np.array([c + [(i - 1.5) * w * 0.22, -h * 0.45], c + [(i - 1.5) * w * 0.22, h * 0.1]])
+            for i in range(4)
+        ]
+        draw.scale_region(img, box, line_alpha(fingers, 1.0 * size / 112, box) * a, 0.75)
+    else:
+        rect = np.array(
+            [
+                [cx - w / 2, cy - h / 2],
+                [cx + w / 2, cy - h / 2],
+                [cx + w / 2, cy + h / 2],
+                [cx - w / 2, cy + h / 2],
+            ],
+            np.float32,
+        )
+        a = poly_alpha([rect], box)
+        x0, y0, x1, y1 = box
+        colour = np.asarray(scene.occlusion_colour, np.float32)[None, None, :] * (
+            1 + 0.2 * tex[y0:y1, x0:x1, None]
+        )
+        blend(img, box, a, colour)
+
+
+def camera(img: np.ndarray, scene: Scene, noise: np.ndarray) -> np.ndarray:
+    """Blur, contrast / brightness, grey, sensor noise, 8-bit and JPEG: float (S,S,3) -> uint8."""
+    size = img.shape[0]
+    if scene.blur > 0:
+        img = cv2.GaussianBlur(img, (0, 0), scene.blur * size / 112.0)
+    img = (img - 0.5) * scene.contrast + 0.5 + scene.brightness
+    if scene.grayscale:
+        img = np.repeat((img @ np.array([0.299, 0.587, 0.114], np.float32))[..., None], 3, axis=2)
+    if scene.noise > 0:
+        img = img + noise * scene.noise
+    out = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    if scene.jpeg_quality > 0:
+        ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(scene.jpeg_quality)])
+        out = np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+    return out
