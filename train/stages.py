@@ -1,0 +1,118 @@
+"""What differs between the three training stages of §3: their loss, their data, their schedule.
+
+Stage 1 trains the core and attribute layers on attribute labels, stage 2 the AU layer on AU
+labels, stage 3 the V-A layer on valence / arousal (class or regression loss, §4.1.3); each
+freezes what came before (`FatauvaNet.set_stage`).
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset, Subset
+
+from fatauva.losses import VARegressionLoss, masked_cross_entropy, va_class_loss
+from fatauva.model import FatauvaNet
+from train.config import SYNTH, StageConfig, TrainConfig
+from train.datasets import real_dataset, synthfacs_dataset
+from train.sampling import binary_balance_weights, va_balance_weights
+
+STAGE_TASK = {1: "attributes", 2: "aus", 3: "va"}
+
+
+class StageObjective(nn.Module):
+    """The network and the loss of one stage in one module, so DistributedDataParallel wraps
+    both (the centre-loss centres are buffers it keeps equal across ranks).
+
+    forward: images (N, 3, S, S), targets of the stage's task ((N, 10) / (N, 14) int64, -1 =
+    unlabelled, or (N, 2) float, nan = unlabelled) -> scalar loss.
+    """
+
+    def __init__(self, model: FatauvaNet, stage: int, cfg: TrainConfig):
+        super().__init__()
+        self.model = model
+        self.stage = stage
+        self.va_loss: VARegressionLoss | None = None
+        if stage == 3 and model.config.va_head == "reg":
+            self.va_loss = VARegressionLoss(model.config.fc_hidden[-1], t=cfg.va_t, lam=cfg.va_center_lambda)
+
+    def forward(self, images: Tensor, targets: Tensor) -> Tensor:
+        out = self.model(images)
+        if self.stage == 1:
+            return masked_cross_entropy(out.attribute_logits.float(), targets)
+        if self.stage == 2:
+            return masked_cross_entropy(out.au_logits.float(), targets)
+        if self.va_loss is None:
+            return va_class_loss(out.va_logits.float(), targets)
+        return self.va_loss(out.va_logits.float(), out.va_embedding.float(), targets)
+
+
+def make_optimizer(objective: StageObjective, sc: StageConfig) -> torch.optim.AdamW:
+    """AdamW over the stage's parameters; weight decay on conv / FC weights only (nanoGPT's rule:
+    decaying biases and BN scales only hurts)."""
+    params = [p for p in objective.model.stage_parameters(objective.stage) if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    groups = [
+        {"params": decay, "weight_decay": sc.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=sc.lr, betas=(0.9, 0.99))
+
+
+def learning_rate(sc: StageConfig, step: int, total_steps: int) -> float:
+    """Linear warm-up then cosine decay to `lr * min_lr_ratio`, a pure function of the stage's
+    step (so resuming needs no scheduler state)."""
+    if step < sc.warmup_steps:
+        return sc.lr * (step + 1) / sc.warmup_steps
+    progress = min(1.0, (step - sc.warmup_steps) / max(1, total_steps - sc.warmup_steps))
+    floor = sc.lr * sc.min_lr_ratio
+    return floor + 0.5 * (sc.lr - floor) * (1.0 + math.cos(math.pi * progress))
+
+
+@dataclass
+class StageData:
+    """A stage's training and validation sets, and the per-sample draw weights of the training set
+    (§4.1.1 over-/under-sampling, train.sampling; all ones when balancing is off)."""
+
+    train: Dataset
+    val: Dataset
+    weights: np.ndarray
+
+
+def _spread(dataset: Dataset, n: int) -> Dataset:
+    """At most `n` samples spread evenly over `dataset` (a cheap validation subset)."""
+    if len(dataset) <= n:
+        return dataset
+    return Subset(dataset, np.linspace(0, len(dataset) - 1, n).round().astype(int).tolist())
+
+
+def stage_data(cfg: TrainConfig, stage: int, input_size: int) -> StageData:
+    """Build the data of `stage` as configured: SynthFACS rendered on the fly, or a real dataset
+    cropped once into `cfg.cache_dir` (train.datasets)."""
+    sc = cfg.stage(stage)
+    val_size = min(sc.val_size, 2 * sc.batch_size) if cfg.dry_run else sc.val_size
+    if sc.data == SYNTH:
+        train_size = cfg.dry_run_steps * sc.batch_size if cfg.dry_run else sc.train_size
+        train = synthfacs_dataset(sc.train_split, train_size, input_size, cfg.synth_mode)
+        val = synthfacs_dataset(sc.val_split, val_size, input_size, cfg.synth_mode)
+    else:
+        if not sc.root:
+            raise ValueError(f"stage{stage}.data={sc.data} needs stage{stage}.root (the dataset folder)")
+        train, _ = real_dataset(
+            sc.data, sc.root, sc.train_split, cfg.cache_dir, input_size, workers=cfg.num_workers
+        )
+        val, _ = real_dataset(
+            sc.data, sc.root, sc.val_split, cfg.cache_dir, input_size, workers=cfg.num_workers
+        )
+        val = _spread(val, val_size)
+    task = STAGE_TASK[stage]
+    if not sc.balance:
+        weights = np.ones(len(train))
+    elif task == "va":
+        weights = va_balance_weights(train.labels(task))
+    else:
+        weights = binary_balance_weights(train.labels(task))
+    return StageData(train=train, val=val, weights=weights)

@@ -1,0 +1,340 @@
+"""Train FATAUVA-Net in the three stages of §3, one command for one stage or all three.
+
+    python -m train.train train/configs/bundled.json                 # all stages of the config
+    python -m train.train train/configs/bundled.json --stages=3 --stage3.lr=1e-3
+    python -m train.train --dry-run --out_dir=/tmp/dry               # a few steps of every stage
+    torchrun --nproc_per_node 2 -m train.train CONFIG                # data-parallel (gloo / nccl)
+
+Shaped after nanoGPT's train.py: config as data, then one straight loop. Each epoch ends with
+an atomic checkpoint (`out_dir/last.safetensors`, see train.state) and `out_dir/stage<k>.safetensors`
+at the end of a stage; a restarted command resumes exactly where the last checkpoint left off.
+The finished run is saved with fatauva.checkpoint.save_model to `out_dir/model/`, its model card
+carrying the SynthFACS test metrics and this exact command.
+"""
+
+import csv
+import json
+import os
+import shlex
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+from fatauva.checkpoint import load_model, save_model
+from fatauva.model import FatauvaNet
+from train.config import TrainConfig, load_config, parse_args
+from train.evaluate import evaluate_synthfacs, stage_metric
+from train.sampling import DistributedWeightedSampler
+from train.stages import STAGE_TASK, StageData, StageObjective, learning_rate, make_optimizer, stage_data
+from train.state import Progress, TrainState, load_state, restore_rng, save_state
+
+
+@dataclass
+class Runtime:
+    """Where this process runs: its rank among `world` processes and its device."""
+
+    rank: int
+    world: int
+    device: torch.device
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_runtime(device: str) -> Runtime:
+    """Join the torchrun process group when launched by torchrun (gloo on CPU, nccl on GPU)."""
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return Runtime(0, 1, torch.device(device))
+    local_rank = int(os.environ["LOCAL_RANK"])
+    if device.startswith("cuda"):
+        torch.cuda.set_device(local_rank)
+        dist.init_process_group("nccl")
+        return Runtime(dist.get_rank(), world, torch.device("cuda", local_rank))
+    dist.init_process_group("gloo")
+    return Runtime(dist.get_rank(), world, torch.device(device))
+
+
+class RunLog:
+    """Scalars to `log.csv` (long format: step, stage, epoch, tag, value) and TensorBoard."""
+
+    def __init__(self, out_dir: Path, enabled: bool):
+        self.enabled = enabled
+        if not enabled:
+            return
+        self.csv_path = out_dir / "log.csv"
+        new = not self.csv_path.exists()
+        self.file = self.csv_path.open("a", newline="")
+        self.writer = csv.writer(self.file)
+        if new:
+            self.writer.writerow(["time", "step", "stage", "epoch", "tag", "value"])
+        self.tb = SummaryWriter(str(out_dir / "tensorboard"))
+
+    def scalars(self, step: int, stage: int, epoch: int, values: dict[str, float]) -> None:
+        if not self.enabled:
+            return
+        for tag, value in values.items():
+            self.writer.writerow([f"{time.time():.3f}", step, stage, epoch, tag, f"{value:.6g}"])
+            self.tb.add_scalar(tag, value, step)
+        self.file.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.file.close()
+            self.tb.close()
+
+
+def steps_per_epoch(cfg: TrainConfig, stage: int, train_size: int) -> int:
+    sc = cfg.stage(stage)
+    if cfg.dry_run:
+        return cfg.dry_run_steps
+    return sc.steps_per_epoch or max(1, train_size // sc.batch_size)
+
+
+def epochs_of(cfg: TrainConfig, stage: int) -> int:
+    return 1 if cfg.dry_run else cfg.stage(stage).epochs
+
+
+def initial_weights(cfg: TrainConfig, model: FatauvaNet) -> None:
+    """Load `init_from` (a training checkpoint or any fatauva.checkpoint.load_model source)
+    into `model`; keys the source lacks (e.g. an AU layer the FATVA variant does not have) stay."""
+    source = cfg.init_from
+    if source.endswith(".safetensors") and Path(source).is_file():
+        weights = load_state(Path(source)).model
+    else:
+        weights = load_model(source).model.state_dict()
+    own = model.state_dict()
+    shared = {k: v for k, v in weights.items() if k in own and own[k].shape == v.shape}
+    if not shared:
+        raise ValueError(f"init_from={source} shares no weights with this model")
+    model.load_state_dict(shared, strict=False)
+
+
+@dataclass
+class StageRun:
+    """Everything one stage trains with; built fresh at the start (or resumption) of the stage."""
+
+    stage: int
+    data: StageData
+    objective: StageObjective
+    wrapped: nn.Module  # the objective, in DistributedDataParallel when there are several processes
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    sampler: DistributedWeightedSampler
+    loader: DataLoader
+    n_steps: int
+    n_epochs: int
+
+
+def build_stage(cfg: TrainConfig, rt: Runtime, model: FatauvaNet, stage: int) -> StageRun:
+    sc = cfg.stage(stage)
+    if sc.batch_size % rt.world:
+        raise ValueError(f"stage{stage}.batch_size={sc.batch_size} is not divisible by {rt.world} processes")
+    data = stage_data(cfg, stage, model.config.input_size)
+    model.set_stage(stage)
+    objective = StageObjective(model, stage, cfg).to(rt.device)
+    n_steps = steps_per_epoch(cfg, stage, len(data.train))
+    # Same seed on every rank: each keeps its own slice of one global weighted draw per epoch.
+    sampler = DistributedWeightedSampler(
+        data.weights, n_steps * sc.batch_size, rt.world, rt.rank, seed=cfg.seed * 1000 + stage * 100
+    )
+    loader = DataLoader(
+        data.train,
+        batch_size=sc.batch_size // rt.world,
+        sampler=sampler,
+        num_workers=cfg.num_workers,
+        drop_last=True,
+    )
+    return StageRun(
+        stage=stage,
+        data=data,
+        objective=objective,
+        wrapped=DistributedDataParallel(objective) if rt.world > 1 else objective,
+        optimizer=make_optimizer(objective, sc),
+        scaler=torch.amp.GradScaler("cuda", enabled=rt.device.type == "cuda"),
+        sampler=sampler,
+        loader=loader,
+        n_steps=n_steps,
+        n_epochs=epochs_of(cfg, stage),
+    )
+
+
+def restore_stage(run: StageRun, state: TrainState) -> None:
+    """Put the optimiser, loss module, grad scaler and RNG back where `state` left them."""
+    if run.objective.va_loss is not None:
+        run.objective.va_loss.load_state_dict(state.criterion)
+    if state.optimizer is not None:
+        run.optimizer.load_state_dict(state.optimizer)
+    if state.scaler is not None:
+        run.scaler.load_state_dict(state.scaler)
+    restore_rng(state.rng)
+
+
+def train_epoch(cfg: TrainConfig, rt: Runtime, run: StageRun, epoch: int, step: int, log: RunLog) -> int:
+    """One epoch of `run`; returns the global optimiser step count after it."""
+    sc = cfg.stage(run.stage)
+    task = STAGE_TASK[run.stage]
+    amp = torch.autocast("cuda", dtype=torch.float16) if rt.device.type == "cuda" else nullcontext()
+    run.sampler.set_epoch(epoch)
+    run.objective.train()
+    desc = f"stage {run.stage} epoch {epoch + 1}/{run.n_epochs}"
+    bar = tqdm(run.loader, total=run.n_steps, desc=desc, disable=not rt.main)
+    tic, seen, smooth = time.perf_counter(), 0, 0.0
+    for i, batch in enumerate(bar):
+        lr = learning_rate(sc, epoch * run.n_steps + i, run.n_epochs * run.n_steps)
+        for group in run.optimizer.param_groups:
+            group["lr"] = lr
+        images = batch["image"].to(rt.device, non_blocking=True)
+        with amp:
+            loss = run.wrapped(images, batch[task].to(rt.device, non_blocking=True))
+        run.optimizer.zero_grad(set_to_none=True)
+        run.scaler.scale(loss).backward()
+        if sc.grad_clip > 0:
+            run.scaler.unscale_(run.optimizer)
+            torch.nn.utils.clip_grad_norm_(run.objective.parameters(), sc.grad_clip)
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+        step += 1
+        seen += images.shape[0] * rt.world
+        value = loss.item()
+        smooth = value if i == 0 else 0.9 * smooth + 0.1 * value
+        rate = seen / (time.perf_counter() - tic)
+        bar.set_postfix(loss=f"{smooth:.4f}", img_s=f"{rate:.1f}", lr=f"{lr:.2e}")
+        if step % cfg.log_every == 0 or i == run.n_steps - 1:
+            log.scalars(
+                step, run.stage, epoch, {"train/loss": value, "train/lr": lr, "train/img_per_s": rate}
+            )
+    bar.close()
+    return step
+
+
+def end_epoch(
+    cfg: TrainConfig, rt: Runtime, run: StageRun, progress: Progress, log: RunLog, out_dir: Path
+) -> None:
+    """Validate, log and checkpoint (rank 0), then wait for every rank."""
+    if rt.main:
+        model = run.objective.model
+        metrics = stage_metric(model, run.data.val, run.stage, rt.device, cfg.eval_batch_size)
+        log.scalars(progress.step, run.stage, progress.epoch - 1, {f"val/{k}": v for k, v in metrics.items()})
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+        tqdm.write(f"stage {run.stage} epoch {progress.epoch}: {shown}")
+        targets = [out_dir / "last.safetensors"]
+        if progress.epoch == run.n_epochs:
+            targets.append(out_dir / f"stage{run.stage}.safetensors")
+        for path in targets:
+            save_state(
+                path,
+                progress=progress,
+                model=model,
+                criterion=run.objective.va_loss,
+                optimizer=run.optimizer,
+                scaler=run.scaler,
+                config=cfg.to_dict(),
+            )
+    if rt.world > 1:
+        dist.barrier()
+
+
+def train_stage(
+    cfg: TrainConfig,
+    rt: Runtime,
+    model: FatauvaNet,
+    stage: int,
+    step: int,
+    resume: TrainState | None,
+    log: RunLog,
+) -> int:
+    """Train `stage` to its last epoch (from the checkpoint `resume` of this stage, if given)."""
+    run = build_stage(cfg, rt, model, stage)
+    first = 0
+    if resume is not None:
+        restore_stage(run, resume)
+        first, step = resume.progress.epoch, resume.progress.step
+    for epoch in range(first, run.n_epochs):
+        step = train_epoch(cfg, rt, run, epoch, step, log)
+        end_epoch(cfg, rt, run, Progress(stage, epoch + 1, step), log, Path(cfg.out_dir))
+    return step
+
+
+def run(cfg: TrainConfig, command: str) -> Path:
+    """Run the configured stages, resuming from out_dir/last.safetensors when there is one;
+    returns the folder of the final model (out_dir/model)."""
+    rt = setup_runtime(cfg.device)
+    out_dir = Path(cfg.out_dir)
+    if rt.main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    torch.manual_seed(cfg.seed)
+    model = FatauvaNet(cfg.model).to(rt.device)
+    if cfg.init_from:
+        initial_weights(cfg, model)
+    last = out_dir / "last.safetensors"
+    state = load_state(last) if cfg.resume and last.is_file() else None
+    if state is not None:
+        model.load_state_dict(state.model)
+        if rt.main:
+            done = state.progress
+            tqdm.write(f"resuming from {last}: stage {done.stage}, {done.epoch} epoch(s) done")
+    log = RunLog(out_dir, rt.main)
+    step = state.progress.step if state is not None else 0
+    try:
+        for stage in cfg.stages:
+            resume = None
+            if state is not None:
+                done = state.progress
+                if stage < done.stage or (stage == done.stage and done.epoch >= epochs_of(cfg, stage)):
+                    continue
+                if stage == done.stage:
+                    resume = state
+                else:
+                    restore_rng(state.rng)  # the checkpoint ended a stage: continue its random stream
+                state = None
+            step = train_stage(cfg, rt, model, stage, step, resume, log)
+    finally:
+        log.close()
+    folder = out_dir / "model"
+    if rt.main:
+        metrics = None if cfg.dry_run else evaluate_synthfacs(model, cfg, rt.device)
+        save_model(model.cpu(), folder, metrics=metrics, command=command, trained_on=trained_on(cfg))
+        tqdm.write(f"saved {folder}")
+    if rt.world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return folder
+
+
+def trained_on(cfg: TrainConfig) -> str:
+    """One sentence on the data of each stage, for the model card."""
+    parts = []
+    for k in cfg.stages:
+        sc = cfg.stage(k)
+        where = f" ({sc.root})" if sc.root else ""
+        parts.append(f"stage {k} ({STAGE_TASK[k]}): {sc.data}{where}, {epochs_of(cfg, k)} epoch(s)")
+    return "; ".join(parts) + "."
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    path, overrides = parse_args(argv)
+    try:
+        cfg = load_config(path, overrides)
+    except (ValueError, FileNotFoundError) as err:
+        sys.exit(f"error: {err}")
+    run(cfg, command=shlex.join(["python", "-m", "train.train", *argv]))
+
+
+if __name__ == "__main__":
+    main()
