@@ -85,14 +85,48 @@ def rpoly_stack(channels: int, order: int, blocks: int, reduction: int, groups: 
     return nn.Sequential(*(RPoly(channels, order, reduction, groups) for _ in range(blocks)))
 
 
+class Pointwise(nn.Module):
+    """A 1x1 convolution (stride 1, with bias, any groups) computed as a matmul over pixels.
+
+    Same result as the Conv2d it replaces; used by `FatauvaNet.fused` because, for the small
+    maps of this network, one (batched) matmul costs about half the per-call overhead of a
+    oneDNN 1x1 convolution. (N, C, H, W) -> (N, O, H, W), channels_last strides.
+    """
+
+    def __init__(self, conv: nn.Conv2d):
+        super().__init__()
+        g, (o, c) = conv.groups, conv.weight.shape[:2]
+        self.groups = g
+        # (G, c, o/G): group g's weight, transposed for x @ w
+        self.weight = nn.Parameter(conv.weight.detach().reshape(g, o // g, c).transpose(1, 2).contiguous())
+        bias = conv.bias.detach() if conv.bias is not None else torch.zeros(o)
+        self.bias = nn.Parameter(bias.reshape(g, 1, o // g).clone())
+
+    @classmethod
+    def can_replace(cls, conv: nn.Conv2d) -> bool:
+        return conv.kernel_size == (1, 1) and conv.stride == (1, 1) and conv.padding == (0, 0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, c, h, w = x.shape
+        pixels = x.permute(0, 2, 3, 1)  # a free view when x is channels_last
+        if self.groups == 1:
+            y = torch.nn.functional.linear(pixels, self.weight[0].T, self.bias[0, 0])
+        else:
+            grouped = pixels.reshape(n * h * w, self.groups, c // self.groups).transpose(0, 1)
+            y = torch.baddbmm(self.bias, grouped, self.weight).transpose(0, 1).reshape(n, h, w, -1)
+        return y.permute(0, 3, 1, 2)
+
+
 def fold_batchnorm(module: nn.Module) -> None:
     """In place, for inference: every Conv2d directly followed by a BatchNorm2d inside an
-    nn.Sequential absorbs the BN (running statistics and affine) and the BN becomes Identity."""
-    for seq in module.modules():
+    nn.Sequential absorbs the BN (running statistics and affine); the BN is removed, and a
+    1x1 convolution becomes a `Pointwise` matmul. Parameter names change: not for saving."""
+    for seq in list(module.modules()):
         if not isinstance(seq, nn.Sequential):
             continue
-        for i in range(len(seq) - 1):
+        for i in reversed(range(len(seq) - 1)):
             conv, bn = seq[i], seq[i + 1]
             if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-                seq[i] = fuse_conv_bn_eval(conv.eval(), bn.eval())
-                seq[i + 1] = nn.Identity()
+                conv = fuse_conv_bn_eval(conv.eval(), bn.eval())
+                seq[i] = Pointwise(conv) if Pointwise.can_replace(conv) else conv
+                del seq[i + 1]
