@@ -34,7 +34,8 @@ def test_pose_moves_the_landmarks_consistently_with_the_image_warp():
     frontal = render(base, 112).labels.landmarks
     assert np.abs(face.labels.landmarks - frontal).max() > 5
     grid = np.mgrid[0:112, 0:112].astype(np.float32)[::-1]
-    mx, my = pose.warp_maps(base.traits, scene, 112, (grid[0], grid[1]), iterations=6)
+    depth = pose.head_depth(grid[0], grid[1], base.traits, 112)
+    mx, my = pose.warp_maps(depth, scene, (grid[0], grid[1]), iterations=6)
     for (u, v), target in zip(face.labels.landmarks, frontal, strict=True):
         back = np.array([mx[int(round(v)), int(round(u))], my[int(round(v)), int(round(u))]])
         assert np.abs(back - target).max() < 1.5  # nearest-pixel lookup of a smooth map

@@ -16,7 +16,7 @@ ONE = float(1 << SHIFT)
 
 def fixed(points: np.ndarray) -> np.ndarray:
     """Float pixel coordinates (N, 2) -> OpenCV fixed-point int32 for `shift=SHIFT`."""
-    return np.round(np.asarray(points, np.float64) * ONE).astype(np.int32)
+    return np.rint(np.asarray(points, np.float32) * ONE).astype(np.int32)
 
 
 def bbox(points: np.ndarray, size: int, margin: float = 2.0) -> tuple[int, int, int, int] | None:
@@ -96,7 +96,7 @@ def add_bump(z: np.ndarray, centre, radii, amp: float) -> None:
     xs = (np.arange(x0, x1, dtype=np.float32) - cx) / rx
     ys = (np.arange(y0, y1, dtype=np.float32) - cy) / ry
     r2 = ys[:, None] ** 2 + xs[None, :] ** 2
-    z[y0:y1, x0:x1] += amp * np.square(np.clip(1.0 - r2, 0.0, None))
+    z[y0:y1, x0:x1] += amp * np.square(np.maximum(1.0 - r2, 0.0))
 
 
 def curve(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

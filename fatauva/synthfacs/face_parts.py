@@ -64,7 +64,7 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
         end = corner0 + [side * 0.02 * s, 0.025 * s]
         mid = 0.5 * (wing + end) + [side * (0.014 + 0.012 * a12) * s, -0.004 * s]
         fold = draw.catmull_rom(np.array([wing, mid, end]), samples=6)
-        crease(canvas, [fold], 0.08 + 0.14 * k + 0.05 * au[12] + 0.045 * au[10], (1.3 + 0.3 * a12) * px)
+        crease(canvas, [fold], 0.03 + 0.12 * k + 0.035 * au[12] + 0.035 * au[10], (1.6 + 0.6 * a12) * px)
         alar = np.array(
             [
                 geo.nostrils[i] + [side * 0.004 * s, -0.016 * s],
@@ -72,7 +72,7 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
                 geo.nostrils[i] + [side * 0.008 * s, 0.004 * s],
             ]
         )
-        crease(canvas, [draw.catmull_rom(alar, 4)], 0.18, 0.9 * px)
+        crease(canvas, [draw.catmull_rom(alar, 4)], 0.1, 0.9 * px)
         corner15 = tp[3 + i] + [0, 0.022 * s * au[15] / 5]
         marionette = np.array(
             [corner15 + [side * 0.006 * s, 0.012 * s], corner15 + [side * 0.018 * s, 0.055 * s]]
@@ -81,7 +81,8 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
     m = geo.mouth
     sulcus = m.lower_bottom[4:-4] + [0, 0.014 * s]
     crease(canvas, [sulcus], 0.06 + 0.045 * au[17], 1.4 * px)
-    img *= (1.0 - canvas.astype(np.float32) * (1.0 / 255.0))[..., None]
+    soft = cv2.GaussianBlur(canvas.astype(np.float32) * (1.0 / 255.0), (3, 3), 0.7 * px)
+    img *= (1.0 - soft)[..., None]
     _chin_dimpling(img, params, geo)
 
 
@@ -148,7 +149,7 @@ def paint_eye(img: np.ndarray, params: FaceParams, eye: Eye, shadow_colour: np.n
         blend(img, box, poly_alpha([lid], box) * 0.45 * tr.makeup, shadow_colour)
     if eye.opening > 0.04:
         a_open = poly_alpha([opening], box)
-        blend(img, box, a_open, np.array([0.86, 0.82, 0.79], np.float32) * (0.9 + 0.1 * tr.blemish))
+        blend(img, box, a_open, np.array([0.76, 0.72, 0.69], np.float32) * (0.9 + 0.1 * tr.blemish))
         iris_colour = np.asarray(tr.iris_colour, np.float32)
         ring = draw.ellipse_alpha(eye.iris, (eye.iris_r, eye.iris_r), 0, box) * a_open
         blend(img, box, ring, iris_colour * 0.45)
@@ -161,7 +162,8 @@ def paint_eye(img: np.ndarray, params: FaceParams, eye: Eye, shadow_colour: np.n
         glint = eye.iris + [0.35 * eye.iris_r, -0.35 * eye.iris_r]
         g = draw.ellipse_alpha(glint, (0.28 * eye.iris_r, 0.28 * eye.iris_r), 0, box) * a_open
         blend(img, box, g * 0.85, (1.0, 1.0, 1.0))
-    lash = line_alpha([eye.upper], (1.1 + 0.8 * tr.makeup + 0.3 * (not tr.male)) * px, box)
+    lash_w = (1.4 + 0.8 * tr.makeup + 0.3 * (not tr.male)) * (0.6 + 0.4 * min(eye.opening / 0.5, 1.0))
+    lash = line_alpha([eye.upper], lash_w * px, box)
     blend(img, box, lash * 0.9, (0.04, 0.03, 0.03))
     lower = line_alpha([eye.lower[1:-1]], 0.8 * px, box)
     scale_region(img, box, lower, 0.72)
@@ -178,20 +180,26 @@ def paint_brow(
     a = poly_alpha([np.concatenate([brow.top, brow.bottom[::-1]])], box)
     a = cv2.GaussianBlur(a, (3, 3), 0.6 * px)
     x0, y0, x1, y1 = box
-    density = 0.55 + 0.4 * params.traits.brow_thickness
+    density = 0.7 + 0.3 * params.traits.brow_thickness
     a = a * np.clip(density + 0.3 * hair_tex[y0:y1, x0:x1], 0.0, 1.0)
     blend(img, box, a, colour)
 
 
 def paint_nostrils(img: np.ndarray, geo: FaceGeometry, skin: np.ndarray) -> None:
+    """Nostrils and the shadow under the nose tip."""
     s = float(geo.size)
+    tip = geo.nose_tip + [0.0, 0.018 * s]
+    box = bbox(np.array([tip - 0.04 * s, tip + 0.04 * s]), geo.size, 0)
+    if box is not None:
+        a = cv2.GaussianBlur(draw.ellipse_alpha(tip, (0.032 * s, 0.009 * s), 0.0, box), (5, 5), 1.2 * s / 112)
+        scale_region(img, box, a, 0.72)
     for i, side in enumerate((-1, 1)):
         c = geo.nostrils[i] + [-side * 0.006 * s, 0.0]
         box = bbox(np.array([c - 0.02 * s, c + 0.02 * s]), geo.size, 0)
         if box is None:
             continue
-        a = draw.ellipse_alpha(c, (0.011 * s, 0.0055 * s), side * 20.0, box)
-        blend(img, box, a * 0.8, skin * 0.3)
+        a = draw.ellipse_alpha(c, (0.009 * s, 0.0045 * s), side * 20.0, box)
+        blend(img, box, a * 0.6, skin * 0.3)
 
 
 def paint_mouth(img: np.ndarray, params: FaceParams, m: Mouth) -> None:

@@ -145,16 +145,16 @@ def build(params: FaceParams, size: int) -> FaceGeometry:
 def _outline(tr: Traits, s: float, jaw_drop: float, au: dict[int, float]):
     """Closed face outline from cranium to chin. AU26 lowers points below MOUTH_Y0 (the jaw
     rotates about the ear, so the chin moves most); AU17 lifts the chin boss slightly."""
-    wc = 0.345 + 0.02 * tr.face_width
-    wj = 0.28 + 0.025 * tr.jaw_width + 0.02 * tr.male + 0.015 * tr.jaw_square
-    cw = 0.075 + 0.025 * tr.jaw_square + 0.01 * tr.male
-    chin = 0.885 + 0.018 * tr.chin_length
+    wc = 0.32 + 0.02 * tr.face_width
+    wj = 0.25 + 0.025 * tr.jaw_width + 0.02 * tr.male + 0.015 * tr.jaw_square
+    cw = 0.07 + 0.025 * tr.jaw_square + 0.01 * tr.male
+    chin = 0.905 + 0.02 * tr.chin_length
     half = np.array(
         [
-            [0.0, -0.03],
-            [0.2, -0.005],
-            [0.29, 0.08],
-            [wc - 0.02, 0.22],
+            [0.0, -0.14],
+            [0.2, -0.1],
+            [0.29, 0.0],
+            [wc - 0.008, 0.18],
             [wc, 0.38],
             [wc - 0.005, 0.52],
             [wj + 0.025, 0.66],
@@ -220,8 +220,8 @@ def _brow(tr: Traits, au: dict[int, float], eye_centre: np.ndarray, side: int, s
     w1 = np.clip(1 - T / 0.6, 0, 1) ** 1.5
     w2 = np.clip((T - 0.35) / 0.65, 0, 1) ** 1.2
     y = y - 0.008 * s * au[1] * w1 - 0.007 * s * au[2] * w2 + 0.006 * s * au[4] * (0.6 + 0.4 * (1 - T))
-    thick = 0.6 + 0.9 * tr.brow_thickness + 0.15 * tr.male
-    t_in, t_out = 0.017 * s * thick, 0.006 * s * thick
+    thick = 0.8 + 1.0 * tr.brow_thickness + 0.2 * tr.male
+    t_in, t_out = 0.02 * s * thick, 0.008 * s * thick
     th = t_in * (1 - T) + t_out * T
     th = th * (0.75 + 0.25 * np.sin(np.pi * np.clip(T * 1.4, 0, 1)))  # rounded inner head
     centre = np.stack([x, y], 1).astype(np.float32)
@@ -239,7 +239,8 @@ def _mouth(
     a10, a12, a15, a17 = au[10] / 5, au[12] / 5, au[15] / 5, au[17] / 5
     a23, a24, a25 = au[23] / 5, au[24] / 5, au[25] / 5
     y0 = left[1]
-    open_gap = 0.05 * s * a25 + (jaw_drop * min(1.0, a25 * 3.0))
+    # A dropped jaw parts relaxed lips a little even without AU25, fully with it.
+    open_gap = 0.06 * s * a25 + jaw_drop * min(1.0, 0.35 + a25 * 3.0)
     dx = (0.028 * a12 - 0.006 * a15 - 0.014 * a23 - 0.004 * a24) * s
     dy = (-0.034 * a12 + 0.022 * a15) * s + 0.25 * open_gap
     corners = np.array([[left[0] - dx, y0 + dy], [right[0] + dx, y0 + dy]], np.float32)
@@ -263,7 +264,7 @@ def _mouth(
     )
     upper_top = upper_bottom - t_up * sin_t**0.45 * bow - 0.3 * raise10
     push17 = 0.006 * s * a17 * sin_t
-    lower_bottom = lower_top + t_low * sin_t**0.65 - push17 + (jaw_drop * (1 - min(1.0, a25 * 3.0)))
+    lower_bottom = lower_top + t_low * sin_t**0.65 - push17
 
     def stack(ys: np.ndarray) -> np.ndarray:
         return np.stack([x, ys], 1).astype(np.float32)

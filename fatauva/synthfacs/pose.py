@@ -32,12 +32,12 @@ def head_depth(x: np.ndarray, y: np.ndarray, traits: Traits, size: int) -> np.nd
     s = float(size)
     u = (x / s - CENTRE[0]) / RADII[0]
     v = (y / s - CENTRE[1]) / RADII[1]
-    z = DEPTH * s * np.clip(1.0 - u * u - v * v, 0.0, None)
-    # Nose ridge: rises from the eyes (y=0.42) to the tip (y=0.56), compact support.
-    ny = np.clip((y / s - 0.40) / 0.16, 0.0, 1.0)
-    nx = (x / s - 0.5) / (0.035 + 0.005 * traits.nose_width)
-    in_nose = y / s < 0.585
-    z = z + in_nose * 0.06 * s * ny**1.5 * np.square(np.clip(1.0 - nx * nx, 0.0, None))
+    z = DEPTH * s * np.maximum(1.0 - u * u - v * v, 0.0)
+    # Nose ridge: rises from the eyes (y=0.40) to the tip (y=0.56), turns under by y=0.595.
+    rise = np.clip((y / s - 0.40) / 0.16, 0.0, 1.0)
+    fall = np.clip((0.595 - y / s) / 0.035, 0.0, 1.0)
+    nx = (x / s - 0.5) / (0.045 + 0.006 * traits.nose_width)
+    z = z + 0.045 * s * rise**1.5 * np.sqrt(fall) * np.square(np.clip(1.0 - nx * nx, 0.0, None))
     return z.astype(np.float32)
 
 
@@ -71,23 +71,26 @@ def project(points: np.ndarray, traits: Traits, scene: Scene, size: int) -> np.n
 
 
 def warp_maps(
-    traits: Traits, scene: Scene, size: int, grid: tuple[np.ndarray, np.ndarray], iterations: int = 2
+    depth: np.ndarray, scene: Scene, grid: tuple[np.ndarray, np.ndarray], iterations: int = 2
 ) -> tuple[np.ndarray, np.ndarray]:
     """Backward maps for cv2.remap: for each posed pixel, the frontal pixel it shows.
 
-    Solves A [x, y] + b z(x, y) = q by fixed-point iteration (A = R[:2, :2], b = R[:2, 2]);
+    `depth` is `head_depth` on the pixel grid (S, S). Solves A [x, y] + b z(x, y) = q by
+    fixed-point iteration (A = R[:2, :2], b = R[:2, 2]), reading z bilinearly from `depth`;
     it converges because |dz/dx * tan(angle)| < 1 for |angles| <= 25 deg on this head.
     """
+    size = depth.shape[0]
     r, offset, scale = _affine(scene, size)
     a_inv = np.linalg.inv(r[:2, :2]).astype(np.float32)
     b = r[:2, 2].astype(np.float32)
     gx, gy = grid
-    qx = (gx - np.float32(offset[0])) / np.float32(scale)
-    qy = (gy - np.float32(offset[1])) / np.float32(scale)
+    qx = (gx - np.float32(offset[0])) * np.float32(1.0 / scale)
+    qy = (gy - np.float32(offset[1])) * np.float32(1.0 / scale)
     c = np.float32(CENTRE[0] * size), np.float32(CENTRE[1] * size)
-    x, y = gx, gy
-    for _ in range(iterations):
-        z = head_depth(x, y, traits, size)
+    x, y, z = gx, gy, depth
+    for i in range(iterations):
+        if i:
+            z = cv2.remap(depth, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         rx, ry = qx - b[0] * z, qy - b[1] * z
         x = a_inv[0, 0] * rx + a_inv[0, 1] * ry + c[0]
         y = a_inv[1, 0] * rx + a_inv[1, 1] * ry + c[1]

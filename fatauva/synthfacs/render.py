@@ -104,7 +104,7 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
     shadow = np.asarray(tr.iris_colour, np.float32) * 0.5 + skin * 0.3
     for eye in geo.eyes:
         face_parts.paint_eye(img, params, eye, shadow)
-    surroundings.beard(img, params, geo, hair_tex)
+    surroundings.beard(img, params, geo, skin_tex)
     face_parts.paint_mouth(img, params, geo.mouth)
     surroundings.glasses(img, params, geo)
     cap = surroundings.hair(img, params, geo, hair_tex, back=False)
@@ -112,7 +112,7 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
         np.maximum(lit, cap, out=lit)
 
     head = pose.head_depth(grid[0], grid[1], tr, size)
-    z = shading.height_field(params, geo, head)
+    z = shading.height_field(params, geo, head, grid)
     diffuse, spec = shading.shade(z, params, shininess=18.0)
     light = np.asarray(sc.light_colour, np.float32)
     img *= (1.0 + lit * (diffuse - 1.0))[..., None] * light
@@ -121,7 +121,7 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
     landmarks = geo.landmarks
     stack = masks.frontal_masks(geo) if with_masks else None
     if not pose.is_identity(sc):
-        maps = pose.warp_maps(tr, sc, size, grid)
+        maps = pose.warp_maps(head, sc, grid)
         img = pose.remap(img, maps)
         landmarks = pose.project(geo.landmarks, tr, sc, size)
         if stack is not None:

@@ -15,10 +15,15 @@ from fatauva.synthfacs.geometry import FaceGeometry
 from fatauva.synthfacs.params import FaceParams
 
 
-def height_field(params: FaceParams, geo: FaceGeometry, base: np.ndarray) -> np.ndarray:
-    """Face surface depth (S, S) px: `base` (the head, AU-free) plus feature and AU bumps."""
+def height_field(
+    params: FaceParams, geo: FaceGeometry, base: np.ndarray, grid: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """Face surface depth (S, S) px: `base` (the head, AU-free), a rounding that turns the
+    cheeks and temples away from the camera, plus feature and AU bumps."""
     tr, au, s = params.traits, params.au, float(geo.size)
-    z = base.copy()
+    u = (grid[0] - 0.5 * s) * (1.0 / (geo.cheek_half_width * 1.12))
+    v = (grid[1] - 0.45 * s) * (1.0 / (0.62 * s))  # its rim stays outside face and neck
+    z = base + 0.1 * s * np.sqrt(np.clip(1.0 - u * u - v * v, 0.0, None))
     for eye in geo.eyes:
         cx, cy = eye.centre
         add_bump(z, (cx, cy - 0.07 * s), (0.11 * s, 0.045 * s), (0.010 + 0.012 * tr.male) * s)

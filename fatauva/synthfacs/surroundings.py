@@ -88,7 +88,7 @@ def hair(
     x0, y0, x1, y1 = box
     a = cv2.GaussianBlur(poly_alpha([poly], box), (3, 3), 0.8 * s / 112)
     density = 0.45 if style == 0 else 1.0
-    shine = 1.0 + 0.28 * tex[y0:y1, x0:x1]
+    shine = 1.0 + 0.18 * tex[y0:y1, x0:x1]
     blend(img, box, a * density, colour[None, None, :] * shine[..., None])
     cover = np.zeros((geo.size, geo.size), np.float32)
     cover[y0:y1, x0:x1] = a * density
@@ -157,13 +157,13 @@ def ears_neck_clothes(img: np.ndarray, params: FaceParams, geo: FaceGeometry, sk
     shirt = (
         np.array(
             [
-                [0, 0.93],
-                [0.28, 0.9],
-                [0.4, 0.935],
-                [0.5, 0.98],
-                [0.6, 0.935],
-                [0.72, 0.9],
-                [1, 0.93],
+                [0, 0.9],
+                [0.2, 0.93],
+                [0.34, 0.97],
+                [0.5, 1.01],
+                [0.66, 0.97],
+                [0.8, 0.93],
+                [1, 0.9],
                 [1, 1.05],
                 [0, 1.05],
             ],
@@ -190,7 +190,7 @@ def face_skin(
         draw.add_bump(red, eye.centre + [0.01 * eye.side * s, 0.14 * s], (0.09 * s, 0.07 * s), tr.blush)
         draw.add_bump(dark, eye.centre + [0, 0.01 * s], (0.08 * s, 0.05 * s), 0.5 + 0.5 * tr.skin_tone)
     draw.add_bump(red, geo.nose_tip, (0.04 * s, 0.03 * s), 0.5 * tr.blush + 0.2)
-    grain = 0.05 + 0.06 * tr.blemish + 0.03 * (tr.age > 50)
+    grain = 0.02 + 0.035 * tr.blemish + 0.015 * (tr.age > 50)
     albedo = skin[None, None, :] * (1.0 + grain * tex)[..., None]
     albedo = albedo + red[..., None] * np.array([0.05, -0.035, -0.03], np.float32)
     albedo = albedo * (1.0 - 0.12 * dark)[..., None]

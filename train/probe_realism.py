@@ -1,0 +1,127 @@
+"""Quick SynthFACS realism probe: train a small CNN on synthetic faces only, score real photos.
+
+`python -m train.probe_realism [--faces 8000] [--seconds 120] [--split dev]` renders SynthFACS
+train faces, trains a 4-layer CNN on their Smiling and Male labels for a fixed time budget, then
+reports smile AUC / accuracy at 0.5 and male accuracy on the London photos of one split, aligned
+exactly as the app aligns them. It never trains on a real photo: the London set is only scored.
+Use `dev` to guide renderer changes; report `test` (DESIGN.md, "What is known about SynthFACS
+realism").
+"""
+
+import argparse
+import json
+import time
+from multiprocessing import Pool
+
+import numpy as np
+import torch
+from torch import nn
+
+from fatauva.metrics import accuracy, roc_auc
+from fatauva.synthfacs import face_params, render
+from fatauva.template import to_tensor
+from fatauva.topology import ATTRIBUTES
+from train.realfaces import default_root, read_photos
+
+SMILING, MALE = ATTRIBUTES.index("Smiling"), ATTRIBUTES.index("Male")
+
+
+def _render(index: int) -> tuple[np.ndarray, int, int]:
+    face = render(face_params("train", index), 112, with_masks=False)
+    return face.image, int(face.labels.attributes[SMILING]), int(face.labels.attributes[MALE])
+
+
+def synthetic(n: int, workers: int) -> tuple[np.ndarray, np.ndarray]:
+    """n rendered train faces (n, 112, 112, 3) uint8 and their (smiling, male) labels (n, 2)."""
+    with Pool(workers) as pool:
+        rows = pool.map(_render, range(n), chunksize=64)
+    return np.stack([r[0] for r in rows]), np.array([[r[1], r[2]] for r in rows], np.int64)
+
+
+def probe_net() -> nn.Module:
+    """A small CNN on the crop halved to 56 px: four conv blocks, global pooling, two logits
+    (smiling, male). Cheap enough for hundreds of steps a minute on a loaded 2-core CPU."""
+    layers, width = [nn.AvgPool2d(2)], 3
+    for out, stride in ((32, 2), (64, 2), (96, 2), (128, 1)):
+        layers += [
+            nn.Conv2d(width, out, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(out),
+            nn.ReLU(inplace=True),
+        ]
+        width = out
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(width, 2))
+
+
+def train(images: np.ndarray, labels: np.ndarray, seconds: float, seed: int = 0) -> nn.Module:
+    """Adam on BCE for a wall-clock budget; random horizontal flips."""
+    torch.manual_seed(seed)
+    net = probe_net()
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    x_all, y_all = to_tensor(images), torch.from_numpy(labels).float()
+    rng = np.random.default_rng(seed)
+    start, steps = time.perf_counter(), 0
+    net.train()
+    while time.perf_counter() - start < seconds:
+        idx = torch.from_numpy(rng.choice(len(x_all), 64, replace=False))
+        x = x_all[idx]
+        if rng.random() < 0.5:
+            x = x.flip(3)
+        loss = nn.functional.binary_cross_entropy_with_logits(net(x), y_all[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        steps += 1
+    net.eval()
+    net.steps = steps
+    return net
+
+
+def score(net: nn.Module, split: str) -> dict[str, float]:
+    """Smile AUC / accuracy@0.5 and male accuracy on the London photos of `split`."""
+    photos = [
+        p
+        for p in read_photos(default_root(), 112)
+        if p.crop is not None and p.row.get("split") == split and "london" in str(p.path)
+    ]
+    with torch.no_grad():
+        probs = torch.sigmoid(net(to_tensor(np.stack([p.crop for p in photos])))).numpy()
+    smile = np.array([int(p.row["smile"]) for p in photos])
+    male = np.array([int(p.row["male"]) for p in photos])
+    return {
+        "smile_auc": roc_auc(smile, probs[:, 0]),
+        "smile_accuracy": accuracy(smile, probs[:, 0] > 0.5),
+        "male_accuracy": accuracy(male, probs[:, 1] > 0.5),
+        "n_photos": float(len(photos)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--faces", type=int, default=8000)
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--split", choices=("dev", "test"), default="dev")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    t0 = time.perf_counter()
+    images, labels = synthetic(args.faces, args.workers)
+    render_s = time.perf_counter() - t0
+    held = max(args.faces // 8, 1)  # synthetic hold-out: did the probe learn the synthetic task?
+    net = train(images[held:], labels[held:], args.seconds)
+    with torch.no_grad():
+        synth_probs = torch.sigmoid(net(to_tensor(images[:held]))).numpy()
+    result = {
+        "split": args.split,
+        "faces": args.faces,
+        "train_steps": net.steps,
+        "render_s": round(render_s, 1),
+        "synthetic_smiling_rate": float(labels[:, 0].mean()),
+        "synthetic_smile_auc": roc_auc(labels[:held, 0], synth_probs[:, 0]),
+        "synthetic_male_auc": roc_auc(labels[:held, 1], synth_probs[:, 1]),
+        **score(net, args.split),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
