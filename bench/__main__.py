@@ -8,7 +8,7 @@ import importlib
 import json
 from pathlib import Path
 
-SECTIONS = ["bench.model"]
+SECTIONS = ["bench.model", "bench.synth"]
 
 
 def main() -> None:
