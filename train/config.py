@@ -56,6 +56,9 @@ class TrainConfig:
     seed: int = 1337
     device: str = "auto"  # auto = cuda when available, else cpu
     num_workers: int = 0  # DataLoader workers rendering / decoding faces
+    # torch threads of the training process (0 = torch's default). On a small shared CPU one
+    # thread plus rendering workers beats two threads, which spin-wait whenever a core is busy.
+    threads: int = 0
     cache_dir: str = "cache/crops"  # aligned crops of the real datasets, made once
     synth_mode: str = "emotion"  # FaceParams.random mode of the SynthFACS splits
     va_t: float = 1.0  # smooth-l1 turning point t, eq. 2

@@ -273,6 +273,8 @@ def run(cfg: TrainConfig, command: str) -> Path:
     """Run the configured stages, resuming from out_dir/last.safetensors when there is one;
     returns the folder of the final model (out_dir/model)."""
     rt = setup_runtime(cfg.device)
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
     out_dir = Path(cfg.out_dir)
     if rt.main:
         out_dir.mkdir(parents=True, exist_ok=True)

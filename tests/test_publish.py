@@ -1,0 +1,92 @@
+"""Publishing a trained folder: what would be uploaded, checked without network (HfApi mocked)."""
+
+import json
+
+import pytest
+from huggingface_hub import HfApi
+
+from fatauva.checkpoint import save_model, untrained_model
+from fatauva.model import FatauvaConfig
+from train import publish
+
+TINY = FatauvaConfig(
+    input_size=32, stem_width=8, core_widths=(8,), core_strides=(2,), core_blocks=(1,), part_width=8,
+    part_blocks=1, au_width=4, au_blocks=1, va_width=8, va_blocks=1, fc_hidden=(8, 8),
+)  # fmt: skip
+
+
+class FakeHub:
+    """Records what HfApi would create and upload; the uploaded folder is read before it vanishes."""
+
+    def __init__(self, monkeypatch):
+        self.created, self.uploaded = [], {}
+        monkeypatch.setattr(HfApi, "create_repo", self.create_repo)
+        monkeypatch.setattr(HfApi, "upload_folder", self.upload_folder)
+
+    def create_repo(self, repo_id, private=None, exist_ok=False, **kwargs):
+        self.created.append({"repo_id": repo_id, "private": private, "exist_ok": exist_ok})
+
+        class Url(str):
+            pass
+
+        url = Url(f"https://huggingface.co/{repo_id}")
+        url.repo_id = repo_id
+        return url
+
+    def upload_folder(self, repo_id, folder_path, repo_type=None, commit_message=None, **kwargs):
+        from pathlib import Path
+
+        self.uploaded = {p.name: p.read_bytes() for p in Path(folder_path).iterdir()}
+        self.commit = {"repo_id": repo_id, "repo_type": repo_type, "message": commit_message}
+        return f"https://huggingface.co/{repo_id}/commit/abc"
+
+
+@pytest.fixture
+def trained_folder(tmp_path):
+    model = untrained_model(TINY)
+    folder = save_model(
+        model,
+        tmp_path / "model",
+        metrics={"attributes": {"mean_accuracy": 0.5}},
+        command="python -m train.train train/configs/bundled.json",
+        trained_on="stage 1 (attributes): synthfacs, 2 epoch(s).",
+    )
+    return folder, model
+
+
+def test_the_folder_goes_up_with_the_evaluation_in_its_card(tmp_path, monkeypatch, trained_folder):
+    hub = FakeHub(monkeypatch)
+    folder, _ = trained_folder
+    eval_json = tmp_path / "eval.json"
+    eval_json.write_text(json.dumps({"attributes": {"mean_accuracy": 0.9876}, "n_faces": 2000}))
+    url = publish.main(
+        ["--checkpoint", str(folder), "--repo-id", "me/fatauva", "--eval-json", str(eval_json)]
+    )
+    assert url == "https://huggingface.co/me/fatauva/commit/abc"
+    assert hub.created == [{"repo_id": "me/fatauva", "private": False, "exist_ok": True}]
+    assert set(hub.uploaded) == {"model.safetensors", "config.json", "metrics.json", "README.md"}
+    card = hub.uploaded["README.md"].decode()
+    assert "0.9876" in card and "me/fatauva" in card
+    assert "python -m train.train train/configs/bundled.json" in card
+    assert "stage 1 (attributes): synthfacs" in card
+    assert json.loads(hub.uploaded["metrics.json"])["attributes"]["mean_accuracy"] == 0.9876
+    assert hub.uploaded["model.safetensors"] == (folder / "model.safetensors").read_bytes()
+
+
+def test_without_an_evaluation_the_saved_metrics_are_kept_and_private_is_passed(monkeypatch, trained_folder):
+    hub = FakeHub(monkeypatch)
+    folder, _ = trained_folder
+    publish.main(["--checkpoint", str(folder), "--repo-id", "me/private-one", "--private"])
+    assert hub.created[0]["private"] is True
+    assert json.loads(hub.uploaded["metrics.json"]) == {"attributes": {"mean_accuracy": 0.5}}
+
+
+def test_a_missing_folder_or_evaluation_is_one_sentence(tmp_path, monkeypatch, trained_folder):
+    FakeHub(monkeypatch)
+    folder, _ = trained_folder
+    with pytest.raises(SystemExit, match="No model folder"):
+        publish.main(["--checkpoint", str(tmp_path / "nothing"), "--repo-id", "me/x"])
+    with pytest.raises(SystemExit, match="evaluation JSON .*missing.json does not exist"):
+        publish.main(
+            ["--checkpoint", str(folder), "--repo-id", "me/x", "--eval-json", str(tmp_path / "missing.json")]
+        )
