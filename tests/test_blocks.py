@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from fatauva.blocks import RPoly, conv_bn_relu, fold_batchnorm
+from fatauva.blocks import Pointwise, RPoly, conv_bn_relu, fold_batchnorm
 
 
 def randomise_bn(module: nn.Module) -> None:
@@ -79,3 +79,15 @@ def test_fold_batchnorm_keeps_the_eval_output_and_removes_every_bn():
         got = net(x)
     assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules())
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("groups", [1, 3])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_pointwise_matmul_equals_the_1x1_convolution(groups, channels_last):
+    torch.manual_seed(0)
+    conv = nn.Conv2d(12, 6, 1, groups=groups)
+    x = torch.randn(2, 12, 5, 7)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        torch.testing.assert_close(Pointwise(conv)(x), conv(x))
