@@ -1,0 +1,49 @@
+"""The real command line on real SynthFACS faces: a dry run of every stage, single-process and
+under `torchrun --nproc_per_node 2` (gloo on CPU), writing the same checkpoint format."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from safetensors import safe_open
+
+from fatauva.checkpoint import load_model
+from tests.test_train import TINY_MODEL
+from train.state import load_state
+
+ROOT = Path(__file__).resolve().parents[1]
+DRY = [
+    "--dry-run",
+    "--dry_run_steps=2",
+    "--threads=1",
+    "--eval_batch_size=16",
+    *[f"--stage{k}.{key}" for k in (1, 2, 3) for key in ("batch_size=4", "val_size=8", "balance=false")],
+    *TINY_MODEL,
+]
+
+
+def _run(launcher: list[str], out_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    cmd = [*launcher, "-m", "train.train", *DRY, f"--out_dir={out_dir}"]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def _layout(path: Path) -> tuple[set[str], dict]:
+    with safe_open(str(path), "pt") as f:
+        return set(f.keys()), load_state(path).progress
+
+
+@pytest.mark.slow
+def test_a_two_process_dry_run_writes_what_a_single_process_writes(tmp_path):
+    _run([sys.executable], tmp_path / "single")
+    _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533"],
+         tmp_path / "ddp")  # fmt: skip
+    for name in ("last", "stage1", "stage2", "stage3"):
+        single, ddp = (_layout(tmp_path / run / f"{name}.safetensors") for run in ("single", "ddp"))
+        assert ddp == single, name
+    assert load_state(tmp_path / "ddp" / "last.safetensors").progress.step == 6
+    assert load_model(tmp_path / "ddp" / "model").kind == "local"
