@@ -38,24 +38,36 @@ def synthetic(n: int, workers: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([r[0] for r in rows]), np.array([[r[1], r[2]] for r in rows], np.int64)
 
 
-def probe_net() -> nn.Module:
-    """A small CNN on the crop halved to 56 px: four conv blocks, global pooling, two logits
-    (smiling, male). Cheap enough for hundreds of steps a minute on a loaded 2-core CPU."""
-    layers, width = [nn.AvgPool2d(2)], 3
-    for out, stride in ((32, 2), (64, 2), (96, 2), (128, 1)):
-        layers += [
-            nn.Conv2d(width, out, 3, stride, 1, bias=False),
-            nn.BatchNorm2d(out),
-            nn.ReLU(inplace=True),
-        ]
-        width = out
-    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(width, 2))
+def _tower(out: int) -> nn.Sequential:
+    layers, width = [], 3
+    for w in (24, 48, 96):
+        layers += [nn.Conv2d(width, w, 3, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+        width = w
+    return nn.Sequential(
+        *layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(width, out)
+    )
+
+
+class ProbeNet(nn.Module):
+    """Two small CNNs: Smiling from the lower-middle 56 x 56 window of the crop at full
+    resolution (mouth, cheeks, chin), Male from the whole crop halved to 56 x 56. Cheap enough
+    for several hundred steps in two minutes on a loaded 2-core CPU."""
+
+    def __init__(self):
+        super().__init__()
+        self.smile, self.male = _tower(1), _tower(1)
+        self.pool = nn.AvgPool2d(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = x.shape[-1]
+        mouth = x[..., s // 2 :, s // 4 : s // 4 + s // 2]
+        return torch.cat([self.smile(mouth), self.male(self.pool(x))], 1)
 
 
 def train(images: np.ndarray, labels: np.ndarray, seconds: float, seed: int = 0) -> nn.Module:
     """Adam on BCE for a wall-clock budget; random horizontal flips."""
     torch.manual_seed(seed)
-    net = probe_net()
+    net = ProbeNet()
     opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
     x_all, y_all = to_tensor(images), torch.from_numpy(labels).float()
     rng = np.random.default_rng(seed)

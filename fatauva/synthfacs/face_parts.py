@@ -91,31 +91,33 @@ def _forehead(canvas: np.ndarray, params: FaceParams, geo: FaceGeometry, k: floa
     au, s = params.au, float(geo.size)
     left, right = geo.brows
     y0 = min(left.rest_y, right.rest_y) - 0.05 * s
-    for j in range(3):
-        y = y0 - j * 0.026 * s
+    rows = y0 - np.arange(3) * 0.026 * s
+    if k > 0.03:
         xs = np.linspace(0.33 * s, 0.67 * s, 9)
-        wave = np.sin(xs / s * 9 + j) * 0.004 * s
-        crease(canvas, [np.stack([xs, y + wave], 1)], 0.07 * k, 1.0 * px)
+        lines = [np.stack([xs, y + np.sin(xs / s * 9 + j) * 0.004 * s], 1) for j, y in enumerate(rows)]
+        crease(canvas, lines, 0.07 * k, 1.0 * px)
+    if au[1] > 0:
         mid = np.linspace(left.centre[5, 0], right.centre[5, 0], 7)
-        crease(canvas, [np.stack([mid, y - np.sin(mid / s * 7) * 0.003 * s], 1)], 0.05 * au[1], 1.1 * px)
+        bend = np.sin(mid / s * 7) * 0.003 * s
+        crease(canvas, [np.stack([mid, y - bend], 1) for y in rows], 0.05 * au[1], 1.1 * px)
+    if au[2] > 0:
+        lines = []
         for brow in (left, right):
             xs2 = np.linspace(brow.centre[7, 0], brow.centre[-1, 0], 5)
-            crease(
-                canvas,
-                [np.stack([xs2, y + 0.004 * s * (xs2 - xs2[0]) / (xs2[-1] - xs2[0] + 1e-6)], 1)],
-                0.05 * au[2],
-                1.1 * px,
+            rise = 0.004 * s * np.linspace(0.0, 1.0, 5)
+            lines += [np.stack([xs2, y + rise], 1) for y in rows]
+        crease(canvas, lines, 0.05 * au[2], 1.1 * px)
+    if au[4] > 0:
+        glabella = [
+            np.array(
+                [
+                    [0.5 * s + d * 0.018 * s, left.rest_y - 0.02 * s],
+                    [0.5 * s + d * 0.014 * s, left.rest_y + 0.025 * s],
+                ]
             )
-    glabella = [
-        np.array(
-            [
-                [0.5 * s + d * 0.018 * s, left.rest_y - 0.02 * s],
-                [0.5 * s + d * 0.014 * s, left.rest_y + 0.025 * s],
-            ]
-        )
-        for d in (-1, 1)
-    ]
-    crease(canvas, glabella, 0.07 * au[4], 1.2 * px)
+            for d in (-1, 1)
+        ]
+        crease(canvas, glabella, 0.07 * au[4], 1.2 * px)
 
 
 def _chin_dimpling(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
@@ -149,20 +151,25 @@ def paint_eye(img: np.ndarray, params: FaceParams, eye: Eye, shadow_colour: np.n
         blend(img, box, poly_alpha([lid], box) * 0.45 * tr.makeup, shadow_colour)
     if eye.opening > 0.04:
         a_open = poly_alpha([opening], box)
-        blend(img, box, a_open, np.array([0.76, 0.72, 0.69], np.float32) * (0.9 + 0.1 * tr.blemish))
-        iris_colour = np.asarray(tr.iris_colour, np.float32)
-        ring = draw.ellipse_alpha(eye.iris, (eye.iris_r, eye.iris_r), 0, box) * a_open
-        blend(img, box, ring, iris_colour * 0.45)
-        inner = draw.ellipse_alpha(eye.iris, (eye.iris_r * 0.78, eye.iris_r * 0.78), 0, box) * a_open
-        blend(img, box, inner, iris_colour)
-        pupil = draw.ellipse_alpha(eye.iris, (eye.iris_r * 0.38, eye.iris_r * 0.38), 0, box) * a_open
-        blend(img, box, pupil, (0.02, 0.02, 0.02))
+        sclera = np.array([0.76, 0.72, 0.69], np.float32) * (0.9 + 0.1 * tr.blemish)
+        x0, y0, x1, y1 = box
+        dx = np.arange(x0, x1, dtype=np.float32) - np.float32(eye.iris[0])
+        dy = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(eye.iris[1])
+        r = np.sqrt(dx * dx + dy * dy) * np.float32(1.0 / eye.iris_r)  # radius in iris radii
+        # One radial profile: iris disc with a darker limbal ring, pupil, anti-aliased edges.
+        iris_a = np.clip((1.0 - r) * eye.iris_r + 0.5, 0.0, 1.0)
+        pupil_a = np.clip((0.38 - r) * eye.iris_r + 0.5, 0.0, 1.0)
+        limbus = np.clip((r - 0.7) * (1.0 / 0.3), 0.0, 1.0)
+        iris = np.asarray(tr.iris_colour, np.float32) * (1.0 - 0.55 * limbus)[..., None]
+        colour = iris * (1.0 - pupil_a)[..., None] + np.float32(0.02) * pupil_a[..., None]
+        colour = sclera + (colour - sclera) * iris_a[..., None]
+        gx, gy = dx - 0.35 * eye.iris_r, dy + 0.35 * eye.iris_r
+        glint = np.clip((0.28 - np.sqrt(gx * gx + gy * gy) / eye.iris_r) * eye.iris_r + 0.5, 0.0, 1.0)
+        colour = colour + (1.0 - colour) * (0.85 * glint)[..., None]
         lid_shadow = np.concatenate([eye.upper, (eye.upper + [0, 0.35 * eye.height_up + 0.6 * px])[::-1]])
-        scale_region(img, box, poly_alpha([lid_shadow], box) * a_open, 0.6)
-        glint = eye.iris + [0.35 * eye.iris_r, -0.35 * eye.iris_r]
-        g = draw.ellipse_alpha(glint, (0.28 * eye.iris_r, 0.28 * eye.iris_r), 0, box) * a_open
-        blend(img, box, g * 0.85, (1.0, 1.0, 1.0))
-    lash_w = (1.4 + 0.8 * tr.makeup + 0.3 * (not tr.male)) * (0.6 + 0.4 * min(eye.opening / 0.5, 1.0))
+        colour = colour * (1.0 - 0.4 * poly_alpha([lid_shadow], box))[..., None]
+        blend(img, box, a_open, colour)
+    lash_w = (1.05 + 0.6 * tr.makeup + 0.2 * (not tr.male)) * (0.6 + 0.4 * min(eye.opening / 0.5, 1.0))
     lash = line_alpha([eye.upper], lash_w * px, box)
     blend(img, box, lash * 0.9, (0.04, 0.03, 0.03))
     lower = line_alpha([eye.lower[1:-1]], 0.8 * px, box)
@@ -249,7 +256,7 @@ def _cavity(img: np.ndarray, box: tuple[int, int, int, int], m: Mouth, px: float
         [m.upper_bottom - [0, px], (m.upper_bottom + np.hstack([0 * teeth_h, teeth_h]))[::-1]]
     )
     a_teeth = poly_alpha([upper_teeth], box) * a_open
-    blend(img, box, a_teeth * 0.95, (0.86, 0.84, 0.76))
+    blend(img, box, a_teeth * 0.97, (0.92, 0.9, 0.83))
     lower_teeth = np.concatenate(
         [m.lower_top + np.hstack([0 * teeth_h, -0.55 * teeth_h]), (m.lower_top + [0, px])[::-1]]
     )

@@ -148,7 +148,7 @@ def _outline(tr: Traits, s: float, jaw_drop: float, au: dict[int, float]):
     wc = 0.32 + 0.02 * tr.face_width
     wj = 0.25 + 0.025 * tr.jaw_width + 0.02 * tr.male + 0.015 * tr.jaw_square
     cw = 0.07 + 0.025 * tr.jaw_square + 0.01 * tr.male
-    chin = 0.905 + 0.02 * tr.chin_length
+    chin = 0.92 + 0.02 * tr.chin_length
     half = np.array(
         [
             [0.0, -0.14],
@@ -240,7 +240,7 @@ def _mouth(
     a23, a24, a25 = au[23] / 5, au[24] / 5, au[25] / 5
     y0 = left[1]
     # A dropped jaw parts relaxed lips a little even without AU25, fully with it.
-    open_gap = 0.06 * s * a25 + jaw_drop * min(1.0, 0.35 + a25 * 3.0)
+    open_gap = 0.08 * s * a25 + jaw_drop * min(1.0, 0.35 + a25 * 3.0)
     dx = (0.028 * a12 - 0.006 * a15 - 0.014 * a23 - 0.004 * a24) * s
     dy = (-0.034 * a12 + 0.022 * a15) * s + 0.25 * open_gap
     corners = np.array([[left[0] - dx, y0 + dy], [right[0] + dx, y0 + dy]], np.float32)

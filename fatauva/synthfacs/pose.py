@@ -8,6 +8,8 @@ and shifted by the alignment jitter. Positive yaw turns the face toward image ri
 positive pitch tilts it up, positive roll turns it clockwise.
 """
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -39,6 +41,32 @@ def head_depth(x: np.ndarray, y: np.ndarray, traits: Traits, size: int) -> np.nd
     nx = (x / s - 0.5) / (0.045 + 0.006 * traits.nose_width)
     z = z + 0.045 * s * rise**1.5 * np.sqrt(fall) * np.square(np.clip(1.0 - nx * nx, 0.0, None))
     return z.astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _squares(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """((x/S - cx)/rx)^2 as a row (1, S) and ((y/S - cy)/ry)^2 as a column (S, 1)."""
+    t = np.arange(size, dtype=np.float32) / np.float32(size)
+    u2 = np.square((t - CENTRE[0]) / RADII[0])[None, :]
+    v2 = np.square((t - CENTRE[1]) / RADII[1])[:, None]
+    return u2, v2
+
+
+def head_depth_grid(traits: Traits, size: int) -> np.ndarray:
+    """`head_depth` on the whole pixel grid (S, S), computed the cheap way: the skull from
+    cached squares, the nose only on the rows and columns it covers."""
+    s = float(size)
+    u2, v2 = _squares(size)
+    z = np.maximum(np.float32(1.0) - u2 - v2, 0.0) * np.float32(DEPTH * s)
+    half = (0.045 + 0.006 * traits.nose_width) * s
+    x0, x1 = max(int(0.5 * s - half), 0), min(int(0.5 * s + half) + 2, size)
+    y0, y1 = int(0.40 * s), min(int(0.595 * s) + 2, size)
+    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    nose = head_depth(xs, ys, traits, size) - DEPTH * s * np.maximum(
+        1.0 - np.square((xs / s - CENTRE[0]) / RADII[0]) - np.square((ys / s - CENTRE[1]) / RADII[1]), 0.0
+    )
+    z[y0:y1, x0:x1] += nose
+    return z
 
 
 def _affine(scene: Scene, size: int) -> tuple[np.ndarray, np.ndarray, float]:
@@ -98,6 +126,7 @@ def warp_maps(
 
 
 def remap(img: np.ndarray, maps: tuple[np.ndarray, np.ndarray], nearest: bool = False) -> np.ndarray:
-    """Apply backward maps; borders reflect (the background continues, the face never reaches it)."""
+    """Apply backward maps. Borders replicate: hair cut by the frontal crop's top edge continues
+    upward instead of being mirrored into spikes."""
     mode = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
-    return cv2.remap(img, maps[0], maps[1], mode, borderMode=cv2.BORDER_REFLECT101)
+    return cv2.remap(img, maps[0], maps[1], mode, borderMode=cv2.BORDER_REPLICATE)

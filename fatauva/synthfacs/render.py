@@ -88,7 +88,7 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
     noise = surroundings.crop(bank.noise[None], rng, size)
     skin = surroundings.skin_colour(params)
 
-    img = surroundings.background(sc, bank, rng, np.stack(grid))
+    img = surroundings.background(sc, bank, rng, grid)
     lit = np.zeros((size, size), np.float32)
     back = surroundings.hair(img, params, geo, hair_tex, back=True)
     if back is not None:
@@ -111,7 +111,7 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
     if cap is not None:
         np.maximum(lit, cap, out=lit)
 
-    head = pose.head_depth(grid[0], grid[1], tr, size)
+    head = pose.head_depth_grid(tr, size)
     z = shading.height_field(params, geo, head, grid)
     diffuse, spec = shading.shade(z, params, shininess=18.0)
     light = np.asarray(sc.light_colour, np.float32)

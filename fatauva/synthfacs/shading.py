@@ -21,14 +21,14 @@ def height_field(
     """Face surface depth (S, S) px: `base` (the head, AU-free), a rounding that turns the
     cheeks and temples away from the camera, plus feature and AU bumps."""
     tr, au, s = params.traits, params.au, float(geo.size)
-    u = (grid[0] - 0.5 * s) * (1.0 / (geo.cheek_half_width * 1.12))
-    v = (grid[1] - 0.45 * s) * (1.0 / (0.62 * s))  # its rim stays outside face and neck
-    z = base + 0.1 * s * np.sqrt(np.clip(1.0 - u * u - v * v, 0.0, None))
+    u2 = np.square((grid[0][:1] - 0.5 * s) * np.float32(1.0 / (geo.cheek_half_width * 1.12)))
+    v2 = np.square((grid[1][:, :1] - 0.45 * s) * np.float32(1.0 / (0.62 * s)))  # rim outside face, neck
+    z = base + np.float32(0.1 * s) * np.sqrt(np.maximum(1.0 - u2 - v2, 0.0))
     for eye in geo.eyes:
         cx, cy = eye.centre
         add_bump(z, (cx, cy - 0.07 * s), (0.11 * s, 0.045 * s), (0.010 + 0.012 * tr.male) * s)
         add_bump(z, (cx, cy + 0.004 * s), (0.085 * s, 0.05 * s), -0.022 * s)
-        add_bump(z, (cx + 0.01 * eye.side * s, cy + 0.13 * s), (0.1 * s, 0.08 * s), 0.018 * s)
+        add_bump(z, (cx + 0.01 * eye.side * s, cy + 0.13 * s), (0.1 * s, 0.08 * s), 0.01 * s)
         add_bump(z, (cx + 0.01 * eye.side * s, cy + 0.1 * s), (0.085 * s, 0.065 * s), 0.0045 * s * au[6])
         add_bump(z, (cx, cy + eye.height_low + 0.012 * s), (0.05 * s, 0.016 * s), 0.0018 * s * au[7])
         add_bump(z, (cx, cy + 0.2 * s), (0.075 * s, 0.06 * s), 0.0045 * s * au[12])
