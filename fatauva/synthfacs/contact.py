@@ -88,7 +88,7 @@ def contact_sheet(size: int = 112, zoom: int = 2) -> np.ndarray:
     top = au_rows(size, zoom)
     width = top.shape[1]
     columns = (width - LABEL_W) // (size * zoom)
-    bottom = random_grid(size, zoom, columns, 3)
+    bottom = random_grid(size, zoom, columns, 2)
     title = _label(
         width,
         36,
@@ -111,7 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     sheet = contact_sheet(args.size, args.zoom)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(args.out), sheet[..., ::-1]):
+    if not cv2.imwrite(str(args.out), sheet[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 9]):
         raise OSError(f"could not write {args.out}")
     print(f"wrote {args.out} ({sheet.shape[1]}x{sheet.shape[0]})")
 

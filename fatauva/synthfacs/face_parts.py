@@ -59,6 +59,8 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
         furrow = eye.lower * [1, 1] + [0, eye.height_low + 0.022 * s]
         crease(canvas, [furrow[3:-2]], 0.035 * au[6] + 0.08 * k, 1.2 * px)
         crease(canvas, [eye.crease], 0.22 + 0.1 * k, 1.0 * px)
+        lid_bulge = eye.lower[2:-2] + [0, 0.011 * s]  # AU7: the tightened lower lid bunches up
+        crease(canvas, [lid_bulge], 0.045 * au[7], 1.1 * px)
         wing = geo.nostrils[i] + [side * 0.016 * s, -0.006 * s]
         corner0 = tp[3 + i] + [side * 0.028 * s * a12, -0.034 * s * a12]
         end = corner0 + [side * 0.02 * s, 0.025 * s]
@@ -199,14 +201,14 @@ def paint_nostrils(img: np.ndarray, geo: FaceGeometry, skin: np.ndarray) -> None
     box = bbox(np.array([tip - 0.04 * s, tip + 0.04 * s]), geo.size, 0)
     if box is not None:
         a = cv2.GaussianBlur(draw.ellipse_alpha(tip, (0.032 * s, 0.009 * s), 0.0, box), (5, 5), 1.2 * s / 112)
-        scale_region(img, box, a, 0.72)
+        scale_region(img, box, a, 0.84)
     for i, side in enumerate((-1, 1)):
         c = geo.nostrils[i] + [-side * 0.006 * s, 0.0]
         box = bbox(np.array([c - 0.02 * s, c + 0.02 * s]), geo.size, 0)
         if box is None:
             continue
         a = draw.ellipse_alpha(c, (0.009 * s, 0.0045 * s), side * 20.0, box)
-        blend(img, box, a * 0.6, skin * 0.3)
+        blend(img, box, a * 0.45, skin * 0.35)
 
 
 def paint_mouth(img: np.ndarray, params: FaceParams, m: Mouth) -> None:
@@ -219,8 +221,9 @@ def paint_mouth(img: np.ndarray, params: FaceParams, m: Mouth) -> None:
     lip = np.asarray(params.traits.lip_colour, np.float32)
     upper = np.concatenate([m.upper_top, m.upper_bottom[::-1]])
     lower = np.concatenate([m.lower_top, m.lower_bottom[::-1]])
-    blend(img, box, poly_alpha([upper], box), lip * 0.85)
-    blend(img, box, poly_alpha([lower], box), lip)
+    # Soft vermilion borders: real lips blend into the skin over a pixel or so at 112 px.
+    blend(img, box, cv2.GaussianBlur(poly_alpha([upper], box), (3, 3), 0.7 * px), lip * 0.88)
+    blend(img, box, cv2.GaussianBlur(poly_alpha([lower], box), (3, 3), 0.7 * px), lip)
     mid = len(T) // 2
     sheen_c = 0.5 * (m.lower_top[mid] + m.lower_bottom[mid]) + [
         0,
@@ -234,10 +237,10 @@ def paint_mouth(img: np.ndarray, params: FaceParams, m: Mouth) -> None:
         _cavity(img, box, m, px)
     else:
         line = line_alpha([m.line], 1.0 * px, box)
-        blend(img, box, line * 0.75, lip * 0.35)
+        blend(img, box, line * 0.55, lip * 0.45)
     for c in m.corners:
         a = draw.ellipse_alpha(c, (1.2 * px, 1.0 * px), 0, box)
-        scale_region(img, box, a, 0.6)
+        scale_region(img, box, a, 0.8)
 
 
 def _cavity(img: np.ndarray, box: tuple[int, int, int, int], m: Mouth, px: float) -> None:
@@ -265,7 +268,7 @@ def _cavity(img: np.ndarray, box: tuple[int, int, int, int], m: Mouth, px: float
         np.array([m.upper_bottom[i] + [0, 0.3 * px], m.upper_bottom[i] + [0, teeth_h[i, 0]]])
         for i in (5, 7, 9, 11)
     ]
-    scale_region(img, box, line_alpha(gaps, 0.6 * px, box) * a_teeth, 0.75)
+    scale_region(img, box, line_alpha(gaps, 0.6 * px, box) * a_teeth, 0.88)
     scale_region(img, box, a_open * _corner_falloff(box, m), 0.45)
 
 

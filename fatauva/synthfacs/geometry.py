@@ -18,7 +18,7 @@ from fatauva.template import template_points
 K = 17  # samples along a lid, brow or lip contour
 T = np.linspace(0.0, 1.0, K, dtype=np.float32)
 EYE_WIDTH = 0.125  # crop units: inner to outer canthus
-EYE_UP, EYE_LOW = 0.030, 0.016  # neutral opening above / below the canthal line
+EYE_UP, EYE_LOW = 0.033, 0.018  # neutral opening above / below the canthal line
 BROW_GAP = 0.075  # eye centre to brow centre line
 MOUTH_Y0 = 0.62  # above this line the jaw does not move with AU26
 
@@ -146,8 +146,8 @@ def _outline(tr: Traits, s: float, jaw_drop: float, au: dict[int, float]):
     """Closed face outline from cranium to chin. AU26 lowers points below MOUTH_Y0 (the jaw
     rotates about the ear, so the chin moves most); AU17 lifts the chin boss slightly."""
     wc = 0.32 + 0.02 * tr.face_width
-    wj = 0.25 + 0.025 * tr.jaw_width + 0.02 * tr.male + 0.015 * tr.jaw_square
-    cw = 0.07 + 0.025 * tr.jaw_square + 0.01 * tr.male
+    wj = 0.27 + 0.025 * tr.jaw_width + 0.02 * tr.male + 0.015 * tr.jaw_square
+    cw = 0.11 + 0.03 * tr.jaw_square + 0.015 * tr.male
     chin = 0.92 + 0.02 * tr.chin_length
     half = np.array(
         [
@@ -157,9 +157,9 @@ def _outline(tr: Traits, s: float, jaw_drop: float, au: dict[int, float]):
             [wc - 0.008, 0.18],
             [wc, 0.38],
             [wc - 0.005, 0.52],
-            [wj + 0.025, 0.66],
-            [wj, 0.75 + 0.02 * tr.jaw_square],
-            [cw + 0.06, 0.84],
+            [wj + 0.02, 0.66],
+            [wj, 0.765 + 0.02 * tr.jaw_square],
+            [cw + 0.075, 0.87],
             [cw, chin - 0.012],
             [0.0, chin],
         ],
@@ -199,7 +199,7 @@ def _eye(
         lower.astype(np.float32),
         crease.astype(np.float32),
         iris,
-        0.023 * s,
+        0.025 * s,
         up0 * s,
         low0 * s,
         max(up + low, 0.0) / (EYE_UP + EYE_LOW),
@@ -219,7 +219,7 @@ def _brow(tr: Traits, au: dict[int, float], eye_centre: np.ndarray, side: int, s
     y = rest_y - arch * bump + 0.012 * s * T**2
     w1 = np.clip(1 - T / 0.6, 0, 1) ** 1.5
     w2 = np.clip((T - 0.35) / 0.65, 0, 1) ** 1.2
-    y = y - 0.008 * s * au[1] * w1 - 0.007 * s * au[2] * w2 + 0.006 * s * au[4] * (0.6 + 0.4 * (1 - T))
+    y = y - 0.01 * s * au[1] * w1 - 0.007 * s * au[2] * w2 + 0.006 * s * au[4] * (0.6 + 0.4 * (1 - T))
     thick = 0.8 + 1.0 * tr.brow_thickness + 0.2 * tr.male
     t_in, t_out = 0.02 * s * thick, 0.008 * s * thick
     th = t_in * (1 - T) + t_out * T
@@ -250,9 +250,9 @@ def _mouth(
     bend = centre_y - (corners[0, 1] + corners[1, 1]) / 2
     sin_t = _arc(T)
     line_y = corner_line + bend * sin_t ** (0.8 + 0.6 * a12)
-    thin = np.clip(1 - 0.45 * a23 - 0.55 * a24 - 0.2 * a12, 0.25, 1)
-    t_up = (0.014 + 0.014 * tr.lip_upper - 0.003 * tr.male) * s * thin
-    t_low = (0.018 + 0.018 * tr.lip_lower - 0.003 * tr.male) * s * thin
+    thin = np.clip(1 - 0.45 * a23 - 0.55 * a24 - 0.1 * a12, 0.25, 1)
+    t_up = (0.02 + 0.016 * tr.lip_upper - 0.003 * tr.male) * s * thin
+    t_low = (0.027 + 0.02 * tr.lip_lower - 0.003 * tr.male) * s * thin
     raise10 = 0.014 * s * a10 * _arc(np.clip((T - 0.1) / 0.8, 0, 1)) ** 0.6
     gap_shape = sin_t**0.8
     upper_bottom = line_y - 0.3 * open_gap * gap_shape - raise10

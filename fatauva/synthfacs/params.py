@@ -173,7 +173,7 @@ def random_traits(rng: np.random.Generator) -> Traits:
     )
     skin_tone = float(rng.uniform(0.0, 1.0) ** 1.2)
     skin = SKIN_PALETTE[min(int(skin_tone * 6), 5)]
-    lip = skin * rng.uniform([0.72, 0.45, 0.48], [1.0, 0.75, 0.8]) * rng.uniform(0.6, 1.05)
+    lip = skin * rng.uniform([0.8, 0.55, 0.58], [1.0, 0.8, 0.85]) * rng.uniform(0.7, 1.02)
     if not male and rng.random() < 0.3:  # lipstick: any colour from pale pink to dark plum
         lip = np.array(
             _colour(

@@ -275,7 +275,7 @@ def glasses(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
     x0, y0, x1, y1 = box
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     glare = np.clip(1 - np.abs(((xx + yy) / s * 8) % 2 - 1) * 3, 0, 1)
-    blend(img, box, lens * glare * 0.12, (1.0, 1.0, 1.0))
+    blend(img, box, lens * glare * 0.06, (1.0, 1.0, 1.0))
     width = (1.0 if tr.glasses == 1 else 2.0) * px
     left, right = rims
     bridge = draw.catmull_rom(np.array([left[0], 0.5 * (left[0] + right[16]) - [0, 0.012 * s], right[16]]), 5)
