@@ -59,6 +59,7 @@ class TrainConfig:
     # torch threads of the training process (0 = torch's default). On a small shared CPU one
     # thread plus rendering workers beats two threads, which spin-wait whenever a core is busy.
     threads: int = 0
+    channels_last: bool = True  # NHWC weights and inputs: ~15% faster training on a CPU (oneDNN)
     cache_dir: str = "cache/crops"  # aligned crops of the real datasets, made once
     synth_mode: str = "emotion"  # FaceParams.random mode of the SynthFACS splits
     va_t: float = 1.0  # smooth-l1 turning point t, eq. 2

@@ -78,7 +78,7 @@ class StageData:
     (§4.1.1 over-/under-sampling, train.sampling; all ones when balancing is off)."""
 
     train: Dataset
-    val: Dataset
+    val: Dataset | list[dict[str, Tensor]]
     weights: np.ndarray
 
 
@@ -97,7 +97,9 @@ def stage_data(cfg: TrainConfig, stage: int, input_size: int) -> StageData:
     if sc.data == SYNTH:
         train_size = cfg.dry_run_steps * sc.batch_size if cfg.dry_run else sc.train_size
         train = synthfacs_dataset(sc.train_split, train_size, input_size, cfg.synth_mode)
-        val = synthfacs_dataset(sc.val_split, val_size, input_size, cfg.synth_mode)
+        # Rendered once per stage rather than once per epoch: validation is scored every epoch.
+        rendered = synthfacs_dataset(sc.val_split, val_size, input_size, cfg.synth_mode)
+        val = [rendered[i] for i in range(len(rendered))]
     else:
         if not sc.root:
             raise ValueError(f"stage{stage}.data={sc.data} needs stage{stage}.root (the dataset folder)")
@@ -109,6 +111,11 @@ def stage_data(cfg: TrainConfig, stage: int, input_size: int) -> StageData:
         )
         val = _spread(val, val_size)
     task = STAGE_TASK[stage]
+    if sc.balance and not hasattr(train, "labels"):
+        raise ValueError(
+            f"stage{stage}.balance needs the labels of {sc.data} without rendering (Dataset.labels), "
+            f"which it does not offer; run with --stage{stage}.balance=false"
+        )
     if not sc.balance:
         weights = np.ones(len(train))
     elif task == "va":

@@ -198,6 +198,8 @@ def train_epoch(cfg: TrainConfig, rt: Runtime, run: StageRun, epoch: int, step: 
         for group in run.optimizer.param_groups:
             group["lr"] = lr
         images = batch["image"].to(rt.device, non_blocking=True)
+        if cfg.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
         with amp:
             loss = run.wrapped(images, batch[task].to(rt.device, non_blocking=True))
         run.optimizer.zero_grad(set_to_none=True)
@@ -281,6 +283,8 @@ def run(cfg: TrainConfig, command: str) -> Path:
         (out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
     torch.manual_seed(cfg.seed)
     model = FatauvaNet(cfg.model).to(rt.device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     if cfg.init_from:
         initial_weights(cfg, model)
     last = out_dir / "last.safetensors"
