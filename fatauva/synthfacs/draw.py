@@ -93,10 +93,13 @@ def add_bump(z: np.ndarray, centre, radii, amp: float) -> None:
     y0, y1 = max(int(cy - ry), 0), min(int(cy + ry) + 2, h)
     if x1 <= x0 or y1 <= y0:
         return
-    xs = (np.arange(x0, x1, dtype=np.float32) - cx) / rx
-    ys = (np.arange(y0, y1, dtype=np.float32) - cy) / ry
-    r2 = ys[:, None] ** 2 + xs[None, :] ** 2
-    z[y0:y1, x0:x1] += amp * np.square(np.maximum(1.0 - r2, 0.0))
+    xs = (np.arange(x0, x1, dtype=np.float32) - np.float32(cx)) * np.float32(1.0 / rx)
+    ys = (np.arange(y0, y1, dtype=np.float32) - np.float32(cy)) * np.float32(1.0 / ry)
+    t = np.subtract.outer(np.float32(1.0) - ys * ys, xs * xs)  # 1 - r^2
+    np.maximum(t, 0.0, out=t)
+    t *= t
+    t *= np.float32(amp)
+    z[y0:y1, x0:x1] += t
 
 
 def curve(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

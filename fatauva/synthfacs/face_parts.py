@@ -20,7 +20,7 @@ from fatauva.template import template_points
 
 def age_k(params: FaceParams) -> float:
     """Wrinkle depth from age: 0 at 25 years, 1 at 75."""
-    return float(np.clip((params.traits.age - 25.0) / 50.0, 0.0, 1.0))
+    return min(max((params.traits.age - 25.0) / 50.0, 0.0), 1.0)
 
 
 def crease(canvas: np.ndarray, lines: list[np.ndarray], depth: float, width: float) -> None:

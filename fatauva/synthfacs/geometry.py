@@ -88,6 +88,23 @@ def _arc(t: np.ndarray) -> np.ndarray:
     return np.clip(np.sin(np.pi * t), 0.0, None)
 
 
+# Contour profiles over T, the same for every face (computed once; AUs and traits scale them).
+ARC = _arc(T)
+LID_UP = _arc(T**0.85) ** 0.9  # upper lid peaks nearer the inner corner
+LID_LOW = _arc(T**1.1)
+BROW_ARCH = _arc(T**1.45)
+BROW_HEAD = 0.75 + 0.25 * np.sin(np.pi * np.clip(T * 1.4, 0, 1))  # rounded inner head
+AU1_SPAN = np.clip(1 - T / 0.6, 0, 1) ** 1.5
+AU2_SPAN = np.clip((T - 0.35) / 0.65, 0, 1) ** 1.2
+AU10_SPAN = _arc(np.clip((T - 0.1) / 0.8, 0, 1)) ** 0.6
+CUPID_BOW = (
+    1
+    + 0.18 * (np.exp(-(((T - 0.41) / 0.07) ** 2)) + np.exp(-(((T - 0.59) / 0.07) ** 2)))
+    - 0.22 * np.exp(-(((T - 0.5) / 0.035) ** 2))
+)
+UPPER_LIP, LOWER_LIP, GAP = ARC**0.45 * CUPID_BOW, ARC**0.65, ARC**0.8
+
+
 def eye_opening(traits: Traits, au: dict[int, float]) -> float:
     """Lid opening relative to an average neutral eye (1.0); AU6/AU7/AU45 narrow it, 0 = closed."""
     up, low = _lid_heights(traits.eye_openness, au)
@@ -110,7 +127,7 @@ def build(params: FaceParams, size: int) -> FaceGeometry:
     tp = template_points(size).astype(np.float32)
     jaw_drop = 0.016 * s * au[26]
     mouth = _mouth(tr, au, tp[3], tp[4], s, jaw_drop)
-    outline, wc, wj, chin_y = _outline(tr, s, jaw_drop, au)
+    outline, wc, wj, chin_y = _outline(tr, s, jaw_drop)
     eyes = (_eye(tr, au, tp[0], -1, s, params.scene.gaze), _eye(tr, au, tp[1], +1, s, params.scene.gaze))
     brows = (_brow(tr, au, tp[0], -1, s), _brow(tr, au, tp[1], +1, s))
     nose_hw = (0.027 + 0.006 * tr.nose_width + 0.003 * tr.male) * s
@@ -142,9 +159,10 @@ def build(params: FaceParams, size: int) -> FaceGeometry:
     )
 
 
-def _outline(tr: Traits, s: float, jaw_drop: float, au: dict[int, float]):
-    """Closed face outline from cranium to chin. AU26 lowers points below MOUTH_Y0 (the jaw
-    rotates about the ear, so the chin moves most); AU17 lifts the chin boss slightly."""
+def _outline(tr: Traits, s: float, jaw_drop: float) -> tuple[np.ndarray, float, float, float]:
+    """Closed face outline (N, 2) from cranium to chin, cheek and jaw half-widths and chin y (px).
+    AU26 lowers the control points below MOUTH_Y0 (the jaw rotates about the ear, so the chin
+    moves most)."""
     wc = 0.32 + 0.02 * tr.face_width
     wj = 0.27 + 0.025 * tr.jaw_width + 0.02 * tr.male + 0.015 * tr.jaw_square
     cw = 0.11 + 0.03 * tr.jaw_square + 0.015 * tr.male
@@ -186,8 +204,8 @@ def _eye(
     tilt = 0.006 * s
     x = centre[0] + side * (T - 0.5) * w
     base = centre[1] + (0.5 - T) * tilt
-    up_shape = _arc(T**0.85) ** 0.9  # peak nearer the inner corner
-    low_shape = _arc(T**1.1) ** (0.9 + 0.8 * au[7] / 5)  # AU7 straightens the lower lid
+    up_shape = LID_UP
+    low_shape = LID_LOW ** (0.9 + 0.8 * au[7] / 5)  # AU7 straightens the lower lid
     upper = np.stack([x, base - up * s * up_shape], 1)
     lower = np.stack([x, base + low * s * low_shape], 1)
     crease = np.stack([x * 0.98 + centre[0] * 0.02, base - (up0 * 1.45 + 0.006) * s * up_shape**0.7], 1)
@@ -215,15 +233,14 @@ def _brow(tr: Traits, au: dict[int, float], eye_centre: np.ndarray, side: int, s
     x = x_in + (x_out - x_in) * T
     x = x - side * 0.012 * s * (au[4] / 5) * (1 - T)
     arch = (0.006 + 0.022 * tr.brow_arch) * s
-    bump = _arc(T**1.45)
+    bump = BROW_ARCH
     y = rest_y - arch * bump + 0.012 * s * T**2
-    w1 = np.clip(1 - T / 0.6, 0, 1) ** 1.5
-    w2 = np.clip((T - 0.35) / 0.65, 0, 1) ** 1.2
+    w1, w2 = AU1_SPAN, AU2_SPAN
     y = y - 0.01 * s * au[1] * w1 - 0.007 * s * au[2] * w2 + 0.006 * s * au[4] * (0.6 + 0.4 * (1 - T))
     thick = 0.8 + 1.0 * tr.brow_thickness + 0.2 * tr.male
     t_in, t_out = 0.02 * s * thick, 0.008 * s * thick
     th = t_in * (1 - T) + t_out * T
-    th = th * (0.75 + 0.25 * np.sin(np.pi * np.clip(T * 1.4, 0, 1)))  # rounded inner head
+    th = th * BROW_HEAD
     centre = np.stack([x, y], 1).astype(np.float32)
     top = np.stack([x, y - 0.6 * th], 1).astype(np.float32)
     bottom = np.stack([x, y + 0.4 * th], 1).astype(np.float32)
@@ -248,23 +265,18 @@ def _mouth(
     corner_line = corners[0, 1] + (corners[1, 1] - corners[0, 1]) * T
     centre_y = y0 + 0.006 * s * a12 - 0.004 * s * a17
     bend = centre_y - (corners[0, 1] + corners[1, 1]) / 2
-    sin_t = _arc(T)
+    sin_t = ARC
     line_y = corner_line + bend * sin_t ** (0.8 + 0.6 * a12)
-    thin = np.clip(1 - 0.45 * a23 - 0.55 * a24 - 0.1 * a12, 0.25, 1)
+    thin = min(max(1 - 0.45 * a23 - 0.55 * a24 - 0.1 * a12, 0.25), 1.0)
     t_up = (0.02 + 0.016 * tr.lip_upper - 0.003 * tr.male) * s * thin
     t_low = (0.027 + 0.02 * tr.lip_lower - 0.003 * tr.male) * s * thin
-    raise10 = 0.014 * s * a10 * _arc(np.clip((T - 0.1) / 0.8, 0, 1)) ** 0.6
-    gap_shape = sin_t**0.8
+    raise10 = 0.014 * s * a10 * AU10_SPAN
+    gap_shape = GAP
     upper_bottom = line_y - 0.3 * open_gap * gap_shape - raise10
     lower_top = line_y + 0.7 * open_gap * gap_shape
-    bow = (
-        1
-        + 0.18 * (np.exp(-(((T - 0.41) / 0.07) ** 2)) + np.exp(-(((T - 0.59) / 0.07) ** 2)))
-        - 0.22 * np.exp(-(((T - 0.5) / 0.035) ** 2))
-    )
-    upper_top = upper_bottom - t_up * sin_t**0.45 * bow - 0.3 * raise10
+    upper_top = upper_bottom - t_up * UPPER_LIP - 0.3 * raise10
     push17 = 0.006 * s * a17 * sin_t
-    lower_bottom = lower_top + t_low * sin_t**0.65 - push17
+    lower_bottom = lower_top + t_low * LOWER_LIP - push17
 
     def stack(ys: np.ndarray) -> np.ndarray:
         return np.stack([x, ys], 1).astype(np.float32)

@@ -55,8 +55,8 @@ def labels_of(params: FaceParams, landmarks: np.ndarray) -> SynthLabels:
     """Ground truth from the parameters (V-A = emotions.va_from_aus + the face's V-A noise)."""
     intensity = np.array([params.au[a] for a in AUS], np.float32)
     v, a = emotions.va_from_aus(params.au)
-    v = float(np.clip(v + params.va_noise[0], -1, 1))
-    a = float(np.clip(a + params.va_noise[1], -1, 1))
+    v = min(max(v + params.va_noise[0], -1.0), 1.0)
+    a = min(max(a + params.va_noise[1], -1.0), 1.0)
     sc = params.scene
     return SynthLabels(
         intensity,
@@ -115,8 +115,14 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
     z = shading.height_field(params, geo, head, grid)
     diffuse, spec = shading.shade(z, params, shininess=18.0)
     light = np.asarray(sc.light_colour, np.float32)
-    img *= (1.0 + lit * (diffuse - 1.0))[..., None] * light
-    img += (spec * face * (0.08 + 0.1 * (1 - tr.blemish)))[..., None]
+    factor = diffuse - 1.0
+    factor *= lit
+    factor += 1.0
+    img *= factor[..., None]
+    img *= light
+    spec *= face
+    spec *= 0.08 + 0.1 * (1 - tr.blemish)
+    img += spec[..., None]
 
     landmarks = geo.landmarks
     stack = masks.frontal_masks(geo) if with_masks else None

@@ -18,7 +18,7 @@ from fatauva.synthfacs.params import SKIN_PALETTE, FaceParams, Scene
 def skin_colour(params: FaceParams) -> np.ndarray:
     """Base skin albedo (3,) from tone (palette position) and hue (pink <-> olive)."""
     tr = params.traits
-    pos = float(np.clip(tr.skin_tone, 0, 1)) * (len(SKIN_PALETTE) - 1)
+    pos = min(max(tr.skin_tone, 0.0), 1.0) * (len(SKIN_PALETTE) - 1)
     i = min(int(pos), len(SKIN_PALETTE) - 2)
     c = SKIN_PALETTE[i] * (1 - (pos - i)) + SKIN_PALETTE[i + 1] * (pos - i)
     hue = np.array([0.02, -0.01, -0.035], np.float32) * tr.skin_hue
@@ -187,18 +187,23 @@ def face_skin(
     """Skin inside the face outline: base tone, texture, blush, darker eye surroundings.
     Returns the face coverage (S, S)."""
     tr, s = params.traits, float(geo.size)
-    full = (0, 0, geo.size, geo.size)
-    a = poly_alpha([geo.outline], full)
-    red = np.zeros((geo.size, geo.size), np.float32)
-    dark = np.zeros((geo.size, geo.size), np.float32)
+    box = bbox(geo.outline, geo.size)
+    x0, y0, x1, y1 = box
+    origin = np.array([x0, y0], np.float32)
+    red = np.zeros((y1 - y0, x1 - x0), np.float32)
+    dark = np.zeros_like(red)
     for eye in geo.eyes:
-        draw.add_bump(red, eye.centre + [0.01 * eye.side * s, 0.14 * s], (0.09 * s, 0.07 * s), tr.blush)
-        draw.add_bump(dark, eye.centre + [0, 0.01 * s], (0.08 * s, 0.05 * s), 0.5 + 0.5 * tr.skin_tone)
-    draw.add_bump(red, geo.nose_tip, (0.04 * s, 0.03 * s), 0.5 * tr.blush + 0.2)
+        c = eye.centre - origin
+        draw.add_bump(red, c + [0.01 * eye.side * s, 0.14 * s], (0.09 * s, 0.07 * s), tr.blush)
+        draw.add_bump(dark, c + [0, 0.01 * s], (0.08 * s, 0.05 * s), 0.5 + 0.5 * tr.skin_tone)
+    draw.add_bump(red, geo.nose_tip - origin, (0.04 * s, 0.03 * s), 0.5 * tr.blush + 0.2)
     grain = 0.02 + 0.035 * tr.blemish + 0.015 * (tr.age > 50)
-    shade = 1.0 + grain * tex - 0.12 * dark
+    shade = grain * tex[y0:y1, x0:x1] - 0.12 * dark
+    shade += 1.0
     albedo = skin * shade[..., None] + red[..., None] * np.array([0.05, -0.035, -0.03], np.float32)
-    blend(img, full, a, albedo)
+    a = np.zeros((geo.size, geo.size), np.float32)
+    a[y0:y1, x0:x1] = poly_alpha([geo.outline], box)
+    blend(img, box, a[y0:y1, x0:x1], albedo)
     return a
 
 
