@@ -153,7 +153,7 @@ def paint_eye(img: np.ndarray, params: FaceParams, eye: Eye, shadow_colour: np.n
         blend(img, box, poly_alpha([lid], box) * 0.45 * tr.makeup, shadow_colour)
     if eye.opening > 0.04:
         a_open = poly_alpha([opening], box)
-        sclera = np.array([0.76, 0.72, 0.69], np.float32) * (0.9 + 0.1 * tr.blemish)
+        sclera = np.array([0.82, 0.79, 0.76], np.float32) * (0.9 + 0.1 * tr.blemish)
         x0, y0, x1, y1 = box
         dx = np.arange(x0, x1, dtype=np.float32) - np.float32(eye.iris[0])
         dy = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(eye.iris[1])
@@ -190,7 +190,7 @@ def paint_brow(
     a = cv2.GaussianBlur(a, (3, 3), 0.6 * px)
     x0, y0, x1, y1 = box
     density = 0.7 + 0.3 * params.traits.brow_thickness
-    a = a * np.clip(density + 0.3 * hair_tex[y0:y1, x0:x1], 0.0, 1.0)
+    a = a * np.clip(density + 0.15 * hair_tex[y0:y1, x0:x1], 0.0, 1.0)
     blend(img, box, a, colour)
 
 

@@ -169,10 +169,10 @@ def _outline(tr: Traits, s: float, jaw_drop: float) -> tuple[np.ndarray, float, 
     chin = 0.92 + 0.02 * tr.chin_length
     half = np.array(
         [
-            [0.0, -0.14],
-            [0.2, -0.1],
-            [0.29, 0.0],
-            [wc - 0.008, 0.18],
+            [0.0, -0.06],
+            [0.2, -0.035],
+            [0.285, 0.06],
+            [wc - 0.02, 0.2],
             [wc, 0.38],
             [wc - 0.005, 0.52],
             [wj + 0.02, 0.66],
@@ -217,7 +217,7 @@ def _eye(
         lower.astype(np.float32),
         crease.astype(np.float32),
         iris,
-        0.025 * s,
+        0.026 * s,
         up0 * s,
         low0 * s,
         max(up + low, 0.0) / (EYE_UP + EYE_LOW),

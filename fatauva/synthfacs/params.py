@@ -166,10 +166,11 @@ def random_traits(rng: np.random.Generator) -> Traits:
     """Identity traits drawn independently of the AUs (lips and skin never follow the expression)."""
     male = bool(rng.random() < 0.5)
     age = float(rng.choice([rng.uniform(18, 38), rng.uniform(38, 80)], p=[0.6, 0.4]))
+    # Men: a third bearded, most of the rest with some stubble (still "No_Beard" below 0.35).
     beard = (
         float(rng.uniform(0.4, 1.0))
         if male and rng.random() < 0.35
-        else float(rng.uniform(0.0, 0.25) if male and rng.random() < 0.4 else 0.0)
+        else float(rng.uniform(0.05, 0.3) if male and rng.random() < 0.6 else 0.0)
     )
     skin_tone = float(rng.uniform(0.0, 1.0) ** 1.2)
     skin = SKIN_PALETTE[min(int(skin_tone * 6), 5)]
@@ -191,7 +192,7 @@ def random_traits(rng: np.random.Generator) -> Traits:
         male=male,
         age=age,
         beard=beard,
-        beard_style=int(rng.integers(0, 3)),
+        beard_style=2 if beard < 0.35 else int(rng.integers(0, 3)),
         glasses=int(rng.choice(3, p=[0.75, 0.12, 0.13])),
         glasses_colour=_colour(
             rng, np.array([[0.05, 0.05, 0.05], [0.35, 0.2, 0.1], [0.6, 0.55, 0.4]], np.float32), 0.1
