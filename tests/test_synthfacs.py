@@ -167,3 +167,16 @@ def test_dataset_splits_are_fixed_and_disjoint():
         SynthFACSDataset("dev", size=3)
     with pytest.raises(IndexError):
         a.params(3)
+
+
+def test_contact_sheet_has_a_row_per_au_that_differs_only_in_its_region():
+    from fatauva.synthfacs.contact import LABEL_W, au_rows
+
+    size = 64
+    sheet = au_rows(size, 1)
+    assert sheet.shape == (28 + size * len(AUS), LABEL_W + 7 * size, 3)
+    for row, au in enumerate(AUS):
+        top = 28 + row * size
+        first = sheet[top : top + size, LABEL_W : LABEL_W + size].astype(int)
+        last = sheet[top : top + size, LABEL_W + 5 * size : LABEL_W + 6 * size].astype(int)
+        assert np.abs(first - last).max() > 20, f"AU{au} row shows no change"
