@@ -1,8 +1,9 @@
 """Quick SynthFACS realism probe: train a small CNN on synthetic faces only, score real photos.
 
-`python -m train.probe_realism [--faces 8000] [--seconds 120] [--split dev]` renders SynthFACS
-train faces, trains a 4-layer CNN on their Smiling and Male labels for a fixed time budget, then
-reports smile AUC / accuracy at 0.5 and male accuracy on the London photos of one split, aligned
+`python -m train.probe_realism [--faces 8000] [--seconds 120] [--splits dev [test]]` renders SynthFACS
+train faces, trains two small CNNs on their Smiling and Male labels (class-balanced loss, as the
+trainer's sampler balances) for a fixed time budget, then
+reports smile AUC / accuracy at 0.5 and male accuracy on the London photos of each split, aligned
 exactly as the app aligns them. It never trains on a real photo: the London set is only scored.
 Use `dev` to guide renderer changes; report `test` (DESIGN.md, "What is known about SynthFACS
 realism").
@@ -70,6 +71,8 @@ def train(images: np.ndarray, labels: np.ndarray, seconds: float, seed: int = 0)
     net = ProbeNet()
     opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
     x_all, y_all = to_tensor(images), torch.from_numpy(labels).float()
+    positives = y_all.mean(0).clamp(0.01, 0.99)
+    pos_weight = (1 - positives) / positives  # balanced classes: a calibrated 0.5 threshold
     rng = np.random.default_rng(seed)
     start, steps = time.perf_counter(), 0
     net.train()
@@ -78,7 +81,7 @@ def train(images: np.ndarray, labels: np.ndarray, seconds: float, seed: int = 0)
         x = x_all[idx]
         if rng.random() < 0.5:
             x = x.flip(3)
-        loss = nn.functional.binary_cross_entropy_with_logits(net(x), y_all[idx])
+        loss = nn.functional.binary_cross_entropy_with_logits(net(x), y_all[idx], pos_weight=pos_weight)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -88,12 +91,10 @@ def train(images: np.ndarray, labels: np.ndarray, seconds: float, seed: int = 0)
     return net
 
 
-def score(net: nn.Module, split: str) -> dict[str, float]:
+def score(net: nn.Module, photos: list, split: str) -> dict[str, float]:
     """Smile AUC / accuracy@0.5 and male accuracy on the London photos of `split`."""
     photos = [
-        p
-        for p in read_photos(default_root(), 112)
-        if p.crop is not None and p.row.get("split") == split and "london" in str(p.path)
+        p for p in photos if p.crop is not None and p.row.get("split") == split and "london" in str(p.path)
     ]
     with torch.no_grad():
         probs = torch.sigmoid(net(to_tensor(np.stack([p.crop for p in photos])))).numpy()
@@ -111,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=int, default=8000)
     parser.add_argument("--seconds", type=float, default=120.0)
-    parser.add_argument("--split", choices=("dev", "test"), default="dev")
+    parser.add_argument("--splits", nargs="+", choices=("dev", "test"), default=["dev"])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -122,16 +123,17 @@ def main() -> None:
     net = train(images[held:], labels[held:], args.seconds)
     with torch.no_grad():
         synth_probs = torch.sigmoid(net(to_tensor(images[:held]))).numpy()
+    photos = read_photos(default_root(), 112)
     result = {
-        "split": args.split,
         "faces": args.faces,
         "train_steps": net.steps,
         "render_s": round(render_s, 1),
         "synthetic_smiling_rate": float(labels[:, 0].mean()),
         "synthetic_smile_auc": roc_auc(labels[:held, 0], synth_probs[:, 0]),
         "synthetic_male_auc": roc_auc(labels[:held, 1], synth_probs[:, 1]),
-        **score(net, args.split),
     }
+    for split in args.splits:
+        result.update({f"{split}_{k}": v for k, v in score(net, photos, split).items()})
     print(json.dumps(result, indent=2))
 
 
