@@ -1,6 +1,7 @@
 """The trainer's configuration: defaults, a JSON file, then `--key=value` typed by the dataclass field."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +75,11 @@ def test_the_command_line_splits_into_one_config_file_and_overrides():
     assert parse_args(["--x=1"]) == (None, ["--x=1"])
     with pytest.raises(ValueError, match="at most one config file"):
         parse_args(["a.json", "b.json"])
+
+
+def test_the_bundled_config_trains_fatauva_reg_on_synthfacs_in_all_three_stages():
+    cfg = load_config(Path(__file__).resolve().parents[1] / "train" / "configs" / "bundled.json")
+    assert cfg.stages == (1, 2, 3)
+    assert (cfg.model.va_head, cfg.model.use_au_layer) == ("reg", True)
+    assert {cfg.stage(k).data for k in (1, 2, 3)} == {"synthfacs"}
+    assert cfg.eval_size >= 2000
