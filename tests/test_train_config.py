@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from train.config import load_config, parse_args
+from train.config import describe, load_config, parse_args
 
 
 def test_overrides_are_typed_by_their_dataclass_field():
@@ -83,3 +83,11 @@ def test_the_bundled_config_trains_fatauva_reg_on_synthfacs_in_all_three_stages(
     assert (cfg.model.va_head, cfg.model.use_au_layer) == ("reg", True)
     assert {cfg.stage(k).data for k in (1, 2, 3)} == {"synthfacs"}
     assert cfg.eval_size >= 2000
+
+
+def test_help_lists_every_settable_key_with_its_default():
+    lines = describe()
+    assert "--stage2.lr=0.002  (float)" in lines
+    assert "--model.va_head=reg  (str)" in lines
+    assert "--stages=1,2,3  (tuple)" in lines
+    assert len(lines) == len(set(lines)) > 40

@@ -177,6 +177,21 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     return from_dict(values)
 
 
+def describe(cls: type = TrainConfig, prefix: str = "") -> list[str]:
+    """Every settable key with its type and default, one `--key=default  (type)` line each."""
+    lines = []
+    hints = _hints(cls)
+    for f in dataclasses.fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if dataclasses.is_dataclass(default):
+            lines += describe(type(default), prefix + f.name + ".")
+            continue
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        name = getattr(hints[f.name], "__name__", str(hints[f.name]))
+        lines.append(f"--{prefix}{f.name}={shown}  ({name})")
+    return lines
+
+
 def parse_args(argv: list[str]) -> tuple[str | None, list[str]]:
     """Split a command line into (config file or None, the --key=value overrides)."""
     paths = [a for a in argv if not a.startswith("--")]

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from fatauva.checkpoint import load_model, save_model
 from fatauva.model import FatauvaNet
-from train.config import TrainConfig, load_config, parse_args
+from train.config import TrainConfig, describe, load_config, parse_args
 from train.evaluate import evaluate_synthfacs, stage_metric
 from train.sampling import DistributedWeightedSampler
 from train.stages import STAGE_TASK, StageData, StageObjective, learning_rate, make_optimizer, stage_data
@@ -334,8 +334,11 @@ def trained_on(cfg: TrainConfig) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    path, overrides = parse_args(argv)
+    if {"-h", "--help"} & set(argv):
+        print(__doc__ + "\nSettings (file keys nest the same way):\n  " + "\n  ".join(describe()))
+        return
     try:
+        path, overrides = parse_args(argv)
         cfg = load_config(path, overrides)
     except (ValueError, FileNotFoundError) as err:
         sys.exit(f"error: {err}")
