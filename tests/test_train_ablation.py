@@ -22,7 +22,11 @@ def test_the_ablation_shares_stages_one_and_two_and_tables_every_variant(tmp_pat
 
     def evaluate(model, cfg, device):
         k = next(scores)
-        return {"valence": {"mse": k / 100, "ccc": k / 10}, "arousal": {"mse": k / 50, "ccc": k / 20}}
+        return {
+            "valence": {"mse": k / 100, "ccc": k / 10},
+            "arousal": {"mse": k / 50, "ccc": k / 20},
+            "n_faces": 7,
+        }
 
     monkeypatch.setattr(trainer, "evaluate_synthfacs", evaluate)
     results = ablation.run_ablation(tiny_config(tmp_path / "abl"), command="python -m train.ablation tiny")
@@ -32,9 +36,11 @@ def test_the_ablation_shares_stages_one_and_two_and_tables_every_variant(tmp_pat
     assert results["variants"]["FATAUVA_Reg"] == {
         "valence": {"mse": 0.04, "ccc": 0.4},
         "arousal": {"mse": 0.08, "ccc": 0.2},
+        "n_faces": 7,
     }
     table = (tmp_path / "abl" / "ablation.md").read_text()
     assert "| FATVA_Cls | no | class (11 bins) | 0.0200 | 0.2000 | 0.0400 | 0.1000 |" in table
+    assert "SynthFACS test split, 7 faces." in table
     assert json.loads((tmp_path / "abl" / "ablation.json").read_text())["variants"] == results["variants"]
 
     shared = load_state(tmp_path / "abl" / "shared" / "stage2.safetensors").model

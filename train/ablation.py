@@ -61,10 +61,11 @@ def variant_config(base: TrainConfig, variant: Variant, shared: Path) -> TrainCo
     )
 
 
-def va_scores(model_folder: Path) -> dict[str, dict[str, float | None]]:
-    """{valence: {mse, ccc}, arousal: {mse, ccc}} from the metrics.json saved with a model."""
+def va_scores(model_folder: Path) -> dict[str, Any]:
+    """{valence: {mse, ccc}, arousal: {mse, ccc}, n_faces} from the metrics.json saved with a model."""
     metrics = json.loads((model_folder / METRICS_NAME).read_text())
-    return {t: {"mse": metrics[t]["mse"], "ccc": metrics[t]["ccc"]} for t in VA_TARGETS}
+    scores: dict[str, Any] = {t: {"mse": metrics[t]["mse"], "ccc": metrics[t]["ccc"]} for t in VA_TARGETS}
+    return {**scores, "n_faces": metrics["n_faces"]}
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -82,7 +83,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"| {v.name} | {'yes' if v.use_au_layer else 'no'} | {loss} | " + " | ".join(scores) + " |"
         )
-    lines += ["", f"SynthFACS test split, {results['n_faces']} faces. {results['shared']}"]
+    n_faces = results["variants"][VARIANTS[0].name]["n_faces"]
+    lines += ["", f"SynthFACS test split, {n_faces} faces. {results['shared']}"]
     return "\n".join(lines) + "\n"
 
 
@@ -97,7 +99,6 @@ def run_ablation(base: TrainConfig, command: str) -> dict[str, Any]:
         variants[variant.name] = va_scores(folder)
     results = {
         "variants": variants,
-        "n_faces": base.eval_size,
         "shared": "Stage 1 is shared by all variants, stage 2 by the two FATAUVA variants; "
         "stage 3 is trained per variant (train/ablation.py).",
         "command": command,

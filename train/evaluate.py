@@ -130,8 +130,10 @@ def stage_metric(
 
 
 def evaluate_synthfacs(model: FatauvaNet, cfg: TrainConfig, device: torch.device | str) -> dict[str, Any]:
-    """The model card's figures: the SynthFACS test split of `cfg.eval_size` faces."""
-    data = synthfacs_dataset("test", cfg.eval_size, model.config.input_size, cfg.synth_mode)
+    """The model card's figures: the SynthFACS test split of `cfg.eval_size` faces (a dry run
+    scores the first 32 only: it checks that evaluation works, not how well)."""
+    size = min(cfg.eval_size, 32) if cfg.dry_run else cfg.eval_size
+    data = synthfacs_dataset("test", size, model.config.input_size, cfg.synth_mode)
     pred = predict(model, data, device, cfg.eval_batch_size, cfg.num_workers)
     return {"data": "synthfacs", "split": "test", **report(pred)}
 

@@ -313,7 +313,7 @@ def run(cfg: TrainConfig, command: str) -> Path:
         log.close()
     folder = out_dir / "model"
     if rt.main:
-        metrics = None if cfg.dry_run else evaluate_synthfacs(model, cfg, rt.device)
+        metrics = evaluate_synthfacs(model, cfg, rt.device)
         save_model(model.cpu(), folder, metrics=metrics, command=command, trained_on=trained_on(cfg))
         tqdm.write(f"saved {folder}")
     if rt.world > 1:
