@@ -241,7 +241,9 @@ def random_scene(rng: np.random.Generator) -> Scene:
         background_colour=tuple(float(x) for x in plain),
         background_colour2=tuple(float(x) for x in np.clip(plain * rng.uniform(0.7, 1.05), 0, 1)),
         clothing_colour=tuple(float(x) for x in rng.uniform(0.05, 0.95, size=3)),
-        blur=float(rng.uniform(0, 1.3) if rng.random() < 0.5 else 0.0),
+        blur=float(
+            rng.uniform(0.3, 1.3) if rng.random() < 0.7 else 0.0
+        ),  # photos downscaled to 112 px are soft
         noise=float(rng.uniform(0, 0.04)),
         jpeg_quality=int(rng.integers(30, 96)) if rng.random() < 0.5 else 0,
         occlusion=int(rng.choice(3, p=[0.85, 0.08, 0.07])),

@@ -334,12 +334,15 @@ def camera(img: np.ndarray, scene: Scene, noise: np.ndarray) -> np.ndarray:
     size = img.shape[0]
     if scene.blur > 0:
         img = cv2.GaussianBlur(img, (0, 0), scene.blur * size / 112.0)
-    img = (img - 0.5) * scene.contrast + 0.5 + scene.brightness
     if scene.grayscale:
         img = np.repeat((img @ np.array([0.299, 0.587, 0.114], np.float32))[..., None], 3, axis=2)
+    # contrast about mid-grey, brightness, then 8-bit with rounding: one scale and one offset
+    gain = np.float32(255.0 * scene.contrast)
+    img = img * gain
+    img += np.float32(255.0 * (0.5 - 0.5 * scene.contrast + scene.brightness) + 0.5)
     if scene.noise > 0:
-        img = img + noise * scene.noise
-    out = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        img += noise * np.float32(255.0 * scene.noise)
+    out = np.clip(img, 0, 255, out=img).astype(np.uint8)
     if scene.jpeg_quality > 0:
         ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(scene.jpeg_quality)])
         out = np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
