@@ -62,18 +62,18 @@ def frontal_masks(geo: FaceGeometry) -> np.ndarray:
     brow_top = min(left.rest_y, right.rest_y) - 0.13 * s
     _rect(
         out[idx[1]],
-        left.centre[10, 0],
+        left.centre[11, 0],
         brow_top,
-        right.centre[10, 0],
-        max(left.rest_y, right.rest_y) + 0.035 * s,
+        right.centre[11, 0],
+        max(left.rest_y, right.rest_y) + 0.04 * s,
     )
     for brow in (left, right):
         _rect(
             out[idx[2]],
-            brow.centre[5, 0],
+            brow.centre[4, 0] - brow.side * 0.01 * s,
             brow_top,
             brow.centre[-1, 0] + brow.side * 0.02 * s,
-            brow.rest_y + 0.035 * s,
+            brow.rest_y + 0.04 * s,
         )
     eye_top = min(e.centre[1] - 0.5 * e.height_up for e in geo.eyes)
     _rect(
