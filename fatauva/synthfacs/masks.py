@@ -121,6 +121,7 @@ def frontal_masks(geo: FaceGeometry) -> np.ndarray:
         mid_x + half + 0.07 * s,
         float(m.upper_bottom[:, 1].max()) + 0.03 * s,
     )
+    _hull(out[idx[12]], lips, 0.035 * s)  # the lips themselves and the furrow under them
     _rect(
         out[idx[12]],
         0.5 * s - 0.27 * s,
@@ -159,7 +160,7 @@ def _part_masks(out: np.ndarray, geo: FaceGeometry, lips: np.ndarray) -> None:
     s = float(geo.size)
     part = {p: i for i, p in enumerate(PARTS)}
     cv2.fillPoly(out[part["face"]], [np.round(geo.outline).astype(np.int32)], 1)
-    grow = 2 * int(round(0.012 * s)) + 1  # beard and wrinkles are blurred across the outline
+    grow = 2 * int(round(0.025 * s)) + 1  # beard and wrinkles are blurred across the outline
     out[part["face"]] = cv2.dilate(out[part["face"]], np.ones((grow, grow), np.uint8))
     for brow in geo.brows:
         pts = np.concatenate([brow.top, brow.bottom])

@@ -13,6 +13,7 @@ from fatauva.synthfacs.banks import Banks
 from fatauva.synthfacs.draw import bbox, blend, line_alpha, poly_alpha
 from fatauva.synthfacs.geometry import FaceGeometry
 from fatauva.synthfacs.params import SKIN_PALETTE, FaceParams, Scene
+from fatauva.template import template_points
 
 
 def skin_colour(params: FaceParams) -> np.ndarray:
@@ -217,7 +218,7 @@ def beard(img: np.ndarray, params: FaceParams, geo: FaceGeometry, tex: np.ndarra
     lower = centre + (o[o[:, 1] > 0.47 * s] - centre) * 0.985
     lower = lower[np.argsort(np.arctan2(lower[:, 1] - centre[1], lower[:, 0] - centre[0]))]
     nose_y = geo.nostrils[0, 1] + 0.012 * s
-    mc = geo.mouth.corners
+    mc = template_points(geo.size)[3:5]  # neutral corners: the lips move, the goatee does not
     if tr.beard_style == 1:
         lower = lower[np.abs(lower[:, 0] - 0.5 * s) < 0.1 * s]
         top = np.array(
