@@ -16,7 +16,7 @@ from fatauva.synthfacs import FaceParams, render
 from fatauva.synthfacs.dataset import face_params
 from fatauva.topology import AUS, au_key
 
-SEEDS = (0, 1, 2)
+SEEDS = tuple(range(6))
 SIZE = 112
 
 
