@@ -77,6 +77,7 @@ TRAIT_CHANGES = {
         dict(asymmetry=0.0),
         dict(asymmetry=1.0),
         dict(blemish=0.9),
+        dict(folds=1.0),
     ],
 }
 

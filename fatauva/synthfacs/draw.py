@@ -68,6 +68,15 @@ def line_alpha(lines: list[np.ndarray], thickness: float, box: tuple[int, int, i
     return a.astype(np.float32) * (1.0 / 255.0)
 
 
+def soften(alpha: np.ndarray, ksize: int, sigma: float) -> np.ndarray:
+    """Gaussian-blur a coverage map drawn inside its own box, with zeros beyond the box.
+
+    Zero padding (not OpenCV's default reflection) keeps the result independent of where the
+    box happens to end, so moving one end of a shape never changes pixels at its other end.
+    """
+    return cv2.GaussianBlur(alpha, (ksize, ksize), sigma, borderType=cv2.BORDER_CONSTANT)
+
+
 def blend(img: np.ndarray, box: tuple[int, int, int, int], alpha: np.ndarray, colour) -> None:
     """In place: img[box] = img[box] * (1 - alpha) + colour * alpha; colour (3,) or (h, w, 3)."""
     x0, y0, x1, y1 = box

@@ -97,7 +97,7 @@ EMOTION_WEIGHTS: dict[str, float] = {
 # Probability of an extra AU not in the prototype, and of dropping a non-key prototype AU
 # (e.g. a happy face without AU25 is a closed-mouth smile).
 EXTRA_AU_PROB = 0.08
-DROP_AU_PROB = 0.3
+DROP_AU_PROB = 0.4
 KEY_AUS: dict[str, tuple[int, ...]] = {
     "happiness": (12,),
     "sadness": (15,),

@@ -66,7 +66,8 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
         end = corner0 + [side * 0.02 * s, 0.025 * s]
         mid = 0.5 * (wing + end) + [side * (0.014 + 0.012 * a12) * s, -0.004 * s]
         fold = draw.catmull_rom(np.array([wing, mid, end]), samples=6)
-        crease(canvas, [fold], 0.03 + 0.12 * k + 0.035 * au[12] + 0.035 * au[10], (1.6 + 0.6 * a12) * px)
+        rest = 0.02 + 0.12 * params.traits.folds + 0.1 * k
+        crease(canvas, [fold], rest + 0.035 * au[12] + 0.035 * au[10], (1.6 + 0.6 * a12) * px)
         alar = np.array(
             [
                 geo.nostrils[i] + [side * 0.004 * s, -0.016 * s],
@@ -79,7 +80,7 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
         marionette = np.array(
             [corner15 + [side * 0.006 * s, 0.012 * s], corner15 + [side * 0.018 * s, 0.055 * s]]
         )
-        crease(canvas, [marionette], 0.05 * au[15] + 0.1 * k, 1.1 * px)
+        crease(canvas, [marionette], 0.05 * au[15] + 0.08 * k + 0.06 * params.traits.folds, 1.1 * px)
     m = geo.mouth
     sulcus = m.lower_bottom[4:-4] + [0, 0.014 * s]
     crease(canvas, [sulcus], 0.06 + 0.045 * au[17], 1.4 * px)
@@ -187,7 +188,7 @@ def paint_brow(
     if box is None:
         return
     a = poly_alpha([np.concatenate([brow.top, brow.bottom[::-1]])], box)
-    a = cv2.GaussianBlur(a, (3, 3), 0.6 * px)
+    a = draw.soften(a, 3, 0.6 * px)
     x0, y0, x1, y1 = box
     density = 0.7 + 0.3 * params.traits.brow_thickness
     a = a * np.clip(density + 0.15 * hair_tex[y0:y1, x0:x1], 0.0, 1.0)
@@ -200,7 +201,7 @@ def paint_nostrils(img: np.ndarray, geo: FaceGeometry, skin: np.ndarray) -> None
     tip = geo.nose_tip + [0.0, 0.018 * s]
     box = bbox(np.array([tip - 0.04 * s, tip + 0.04 * s]), geo.size, 0)
     if box is not None:
-        a = cv2.GaussianBlur(draw.ellipse_alpha(tip, (0.032 * s, 0.009 * s), 0.0, box), (5, 5), 1.2 * s / 112)
+        a = draw.soften(draw.ellipse_alpha(tip, (0.032 * s, 0.009 * s), 0.0, box), 5, 1.2 * s / 112)
         scale_region(img, box, a, 0.84)
     for i, side in enumerate((-1, 1)):
         c = geo.nostrils[i] + [-side * 0.006 * s, 0.0]
@@ -222,8 +223,8 @@ def paint_mouth(img: np.ndarray, params: FaceParams, m: Mouth) -> None:
     upper = np.concatenate([m.upper_top, m.upper_bottom[::-1]])
     lower = np.concatenate([m.lower_top, m.lower_bottom[::-1]])
     # Soft vermilion borders: real lips blend into the skin over a pixel or so at 112 px.
-    blend(img, box, cv2.GaussianBlur(poly_alpha([upper], box), (3, 3), 0.7 * px), lip * 0.88)
-    blend(img, box, cv2.GaussianBlur(poly_alpha([lower], box), (3, 3), 0.7 * px), lip)
+    blend(img, box, draw.soften(poly_alpha([upper], box), 3, 0.7 * px), lip * 0.88)
+    blend(img, box, draw.soften(poly_alpha([lower], box), 3, 0.7 * px), lip)
     mid = len(T) // 2
     sheen_c = 0.5 * (m.lower_top[mid] + m.lower_bottom[mid]) + [
         0,

@@ -130,7 +130,7 @@ def build(params: FaceParams, size: int) -> FaceGeometry:
     outline, wc, wj, chin_y = _outline(tr, s, jaw_drop)
     eyes = (_eye(tr, au, tp[0], -1, s, params.scene.gaze), _eye(tr, au, tp[1], +1, s, params.scene.gaze))
     brows = (_brow(tr, au, tp[0], -1, s), _brow(tr, au, tp[1], +1, s))
-    nose_hw = (0.027 + 0.006 * tr.nose_width + 0.003 * tr.male) * s
+    nose_hw = (0.027 + 0.006 * tr.nose_width + 0.005 * tr.male) * s
     lift = 0.0015 * s * au[10]
     nostrils = np.array(
         [
@@ -164,8 +164,8 @@ def _outline(tr: Traits, s: float, jaw_drop: float) -> tuple[np.ndarray, float, 
     AU26 lowers the control points below MOUTH_Y0 (the jaw rotates about the ear, so the chin
     moves most)."""
     wc = 0.32 + 0.02 * tr.face_width
-    wj = 0.27 + 0.025 * tr.jaw_width + 0.02 * tr.male + 0.015 * tr.jaw_square
-    cw = 0.11 + 0.03 * tr.jaw_square + 0.015 * tr.male
+    wj = 0.265 + 0.025 * tr.jaw_width + 0.03 * tr.male + 0.015 * tr.jaw_square
+    cw = 0.1 + 0.03 * tr.jaw_square + 0.03 * tr.male
     chin = 0.92 + 0.02 * tr.chin_length
     half = np.array(
         [
@@ -268,8 +268,8 @@ def _mouth(
     sin_t = ARC
     line_y = corner_line + bend * sin_t ** (0.8 + 0.6 * a12)
     thin = min(max(1 - 0.45 * a23 - 0.55 * a24 - 0.1 * a12, 0.25), 1.0)
-    t_up = (0.02 + 0.016 * tr.lip_upper - 0.003 * tr.male) * s * thin
-    t_low = (0.027 + 0.02 * tr.lip_lower - 0.003 * tr.male) * s * thin
+    t_up = (0.02 + 0.016 * tr.lip_upper - 0.006 * tr.male) * s * thin
+    t_low = (0.027 + 0.02 * tr.lip_lower - 0.005 * tr.male) * s * thin
     raise10 = 0.014 * s * a10 * AU10_SPAN
     gap_shape = GAP
     upper_bottom = line_y - 0.3 * open_gap * gap_shape - raise10

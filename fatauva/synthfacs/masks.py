@@ -62,9 +62,9 @@ def frontal_masks(geo: FaceGeometry) -> np.ndarray:
     brow_top = min(left.rest_y, right.rest_y) - 0.13 * s
     _rect(
         out[idx[1]],
-        left.centre[11, 0],
+        left.centre[12, 0],
         brow_top,
-        right.centre[11, 0],
+        right.centre[12, 0],
         max(left.rest_y, right.rest_y) + 0.04 * s,
     )
     for brow in (left, right):

@@ -75,6 +75,7 @@ class Traits:
     hair_style: int = 1  # 0 shaved, 1 short, 2 long, 3 fringe, 4 receding, 5 bun/tied back
     hair_colour: RGB = (0.14, 0.09, 0.06)
     makeup: float = 0.0  # eye shadow / liner strength 0..1
+    folds: float = 0.2  # 0..1 depth of the resting nasolabial and marionette folds (not a smile)
 
 
 @dataclass
@@ -170,7 +171,7 @@ def random_traits(rng: np.random.Generator) -> Traits:
     beard = (
         float(rng.uniform(0.4, 1.0))
         if male and rng.random() < 0.35
-        else float(rng.uniform(0.05, 0.3) if male and rng.random() < 0.6 else 0.0)
+        else float(rng.uniform(0.1, 0.34) if male and rng.random() < 0.6 else 0.0)
     )
     skin_tone = float(rng.uniform(0.0, 1.0) ** 1.2)
     skin = SKIN_PALETTE[min(int(skin_tone * 6), 5)]
@@ -199,7 +200,7 @@ def random_traits(rng: np.random.Generator) -> Traits:
         ),
         brow_arch=float(rng.random()),
         brow_thickness=float(rng.beta(2, 2)),
-        eye_openness=float(rng.uniform(0.55, 1.2)),
+        eye_openness=float(rng.uniform(0.55, 1.2) * (0.93 if male else 1.0)),
         asymmetry=float(rng.beta(1.5, 4)),
         blemish=float(rng.beta(1.5, 4)),
         face_width=float(rng.uniform(-1, 1)),
@@ -217,6 +218,7 @@ def random_traits(rng: np.random.Generator) -> Traits:
         hair_style=int(rng.choice(6, p=style_p)),
         hair_colour=hair_colour,
         makeup=float(rng.uniform(0, 1)) if not male and rng.random() < 0.4 else 0.0,
+        folds=float(rng.beta(1.2, 2.5)),
     )
 
 

@@ -26,7 +26,7 @@ def height_field(
     z = base + np.float32(0.1 * s) * np.sqrt(np.maximum(1.0 - u2 - v2, 0.0))
     for eye in geo.eyes:
         cx, cy = eye.centre
-        add_bump(z, (cx, cy - 0.07 * s), (0.11 * s, 0.045 * s), (0.010 + 0.012 * tr.male) * s)
+        add_bump(z, (cx, cy - 0.07 * s), (0.11 * s, 0.045 * s), (0.010 + 0.02 * tr.male) * s)
         add_bump(z, (cx, cy + 0.004 * s), (0.085 * s, 0.05 * s), -0.022 * s)
         add_bump(z, (cx + 0.01 * eye.side * s, cy + 0.13 * s), (0.1 * s, 0.08 * s), 0.01 * s)
         add_bump(z, (cx + 0.01 * eye.side * s, cy + 0.1 * s), (0.085 * s, 0.065 * s), 0.0045 * s * au[6])

@@ -92,7 +92,7 @@ def hair(
     if box is None:
         return None
     x0, y0, x1, y1 = box
-    a = cv2.GaussianBlur(poly_alpha([poly], box), (3, 3), 0.8 * s / 112)
+    a = draw.soften(poly_alpha([poly], box), 3, 0.8 * s / 112)
     density = 0.45 if style == 0 else 1.0
     shine = 1.0 + 0.18 * tex[y0:y1, x0:x1]
     blend(img, box, a * density, colour[None, None, :] * shine[..., None])
@@ -147,7 +147,7 @@ def ears_neck_clothes(img: np.ndarray, params: FaceParams, geo: FaceGeometry, sk
     box = bbox(np.array([shadow_c - [0.17 * s, 0.05 * s], shadow_c + [0.17 * s, 0.05 * s]]), geo.size, 0)
     if box is not None:
         a = draw.ellipse_alpha(shadow_c, (0.16 * s, 0.045 * s), 0, box)
-        draw.scale_region(img, box, cv2.GaussianBlur(a, (5, 5), 1.5 * s / 112), 0.6)
+        draw.scale_region(img, box, draw.soften(a, 5, 1.5 * s / 112), 0.6)
     lit = a_neck.copy()
     for side in (-1, 1):
         c = np.array([0.5 * s + side * (wc - 0.004 * s), 0.47 * s])
@@ -243,9 +243,9 @@ def beard(img: np.ndarray, params: FaceParams, geo: FaceGeometry, tex: np.ndarra
     if box is None:
         return
     x0, y0, x1, y1 = box
-    a = cv2.GaussianBlur(poly_alpha([poly], box), (5, 5), 1.2 * s / 112)
-    strength = 0.45 if tr.beard_style == 2 else 0.95
-    a = a * np.clip(tr.beard * strength * (0.85 + 0.2 * tex[y0:y1, x0:x1]), 0, 1)
+    a = draw.soften(poly_alpha([poly], box), 5, 1.2 * s / 112)
+    density = 0.25 + 0.8 * tr.beard if tr.beard_style == 2 else 0.95 * tr.beard  # stubble: a beard shadow
+    a = a * np.clip(density * (0.85 + 0.2 * tex[y0:y1, x0:x1]), 0, 1)
     blend(img, box, a, np.asarray(tr.hair_colour, np.float32) * 0.85)
 
 
