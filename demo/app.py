@@ -2,6 +2,7 @@
 
 import gradio as gr
 import numpy as np
+import torch
 
 from demo.plots import au_bars, va_circumplex
 from fatauva import topology
@@ -13,7 +14,8 @@ TITLE = "FATAUVA-Net Studio"
 
 def load_analyzer(source: str | None = None) -> Analyzer:
     """Resolve weights (explicit source / FATAUVA_MODEL, then the bundled checkpoint) and wrap them."""
-    return Analyzer(load_model(source))
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return Analyzer(load_model(source, device=device))
 
 
 def weights_banner(loaded: LoadedModel) -> str:
