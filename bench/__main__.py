@@ -1,12 +1,21 @@
 """`python -m bench [--json PATH]`: run every measurement section, print it, write one flat JSON.
 
 Each module in SECTIONS exposes `measure() -> dict[str, float]`; their keys must not collide.
+
+OpenMP threads wait passively (OMP_WAIT_POLICY=PASSIVE) unless the caller sets the policy:
+this machine's 2 cores are shared, and with the default spin-waiting every parallel op of a
+batch-1 forward can stall a whole scheduler time slice on a descheduled partner thread
+(measured under load: forward/roofline 3-5x spinning, 1.3-1.5x passive). It must be set
+before torch (and its OpenMP runtime) is imported, hence here, before any section loads.
 """
 
 import argparse
 import importlib
 import json
+import os
 from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 SECTIONS = ["bench.model", "bench.synth"]
 

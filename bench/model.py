@@ -5,6 +5,7 @@ by the rate of a large float32 `torch.mm` on the same threads. The matmul and th
 timed in alternating rounds so that load from other processes hits both alike.
 """
 
+import os
 import statistics
 import time
 
@@ -60,4 +61,5 @@ def measure(config: FatauvaConfig | None = None) -> dict[str, float]:
         "forward_ms": forward_ms,
         "forward_roofline_ratio": forward_ms / (gflops / matmul_rate * 1e3),
         "threads": float(torch.get_num_threads()),
+        "omp_wait_passive": float(os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"),
     }

@@ -42,13 +42,22 @@ class FatauvaConfig:
     the V-A layer with its 1x1 reduction conv (§3.3). `reduction` is the bottleneck ratio of
     F inside every rPoly block; `fc_hidden` the widths of the first two of the three FC layers
     of every head (§4.1.3), the second being the V-A embedding of the centre loss.
+
+    Defaults (3.8 M parameters, 2.4 GFLOPs at 112 px; core and branch maps 14x14, so a
+    Grad-CAM cell is 8 px) were chosen with `python -m bench` on the shared 2-core CPU: the
+    batch-1 forward/roofline ratio, first on a quiet machine with OpenMP spin-waiting, then
+    under other agents' load with OMP_WAIT_POLICY=PASSIVE (the bench default):
+    core (64, 128, 192), 1.5 GFLOPs: 1.9-2.1 / 1.4-1.5; (64, 128, 256), 1.9 GFLOPs:
+    1.75-1.85 / 1.3; (96, 192, 256), 2.4 GFLOPs: 1.65 / 1.25, 22 ms quiet. Wider branches
+    (part 96, AU 48, V-A 96) gained nothing more: the small grouped branch convolutions are
+    bound by per-call overhead, so a wider core, not wider branches, lowers the ratio.
     """
 
     input_size: int = DEFAULT_INPUT_SIZE
     va_head: str = "reg"
     use_au_layer: bool = True
     stem_width: int = 32
-    core_widths: tuple[int, ...] = (64, 128, 192)
+    core_widths: tuple[int, ...] = (96, 192, 256)
     core_strides: tuple[int, ...] = (2, 2, 1)
     core_blocks: tuple[int, ...] = (2, 3, 3)
     part_width: int = 64
