@@ -182,8 +182,10 @@ def naive_branch(layer: torch.nn.Sequential, x: torch.Tensor, branch: int, branc
     return y
 
 
-def test_grouped_branches_equal_a_naive_per_branch_computation(batch):
-    model = trained_looking()
+@pytest.mark.parametrize("use_au_layer", [True, False], ids=["fatauva", "fatva"])
+def test_grouped_branches_equal_a_naive_per_branch_computation(batch, use_au_layer):
+    model = trained_looking(FatauvaConfig(use_au_layer=use_au_layer))
+    part_of = {b.name: b.part for b in topology.AU_BRANCHES}
     close = {"atol": 1e-4, "rtol": 1e-4}
     with torch.no_grad():
         f = model(batch).features
@@ -195,8 +197,12 @@ def test_grouped_branches_equal_a_naive_per_branch_computation(batch):
             # an AU branch reads only its own part's map (§3.2, Table 3)
             expected = naive_branch(model.au_branches, f[f"part.{branch.part}"], i, len(topology.AU_BRANCHES))
             torch.testing.assert_close(f[f"au.{branch.name}"], expected, **close)
-        for i, (target, sources) in enumerate(topology.VA_INPUTS.items()):
-            con = torch.cat([f[f"au.{b}"] for b in sources], dim=1)  # Con_Val / Con_Aro, §3.3
+        for i, (target, branches) in enumerate(topology.VA_INPUTS.items()):
+            # Con_Val / Con_Aro (§3.3); without the AU layer, the distinct parts of those branches
+            sources = [f"au.{b}" for b in branches]
+            if not use_au_layer:
+                sources = [f"part.{p}" for p in dict.fromkeys(part_of[b] for b in branches)]
+            con = torch.cat([f[s] for s in sources], dim=1)
             expected = naive_branch(model.va_branches, con, i, len(topology.VA_TARGETS))
             torch.testing.assert_close(f[f"va.{target}"], expected, **close)
 
@@ -244,3 +250,27 @@ def test_a_training_step_moves_only_the_trained_stage(batch, stage):
 def test_set_stage_rejects_an_unknown_stage():
     with pytest.raises(ValueError, match="stage must be 1, 2 or 3"):
         FatauvaNet().set_stage(4)
+
+
+def test_grad_cam_on_a_branch_tap_sees_only_the_heads_on_that_branch():
+    grad_cam = pytest.importorskip("pytorch_grad_cam")
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    model = FatauvaNet().eval()
+    au12 = topology.AUS.index(12)  # lip corner puller, on the Lip_c branch (Table 3)
+
+    class AU12(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = model
+
+        def forward(self, x):
+            return self.net(x).au_logits[:, au12]
+
+    x = torch.randn(1, 3, 112, 112, generator=torch.Generator().manual_seed(2))
+    maps = {}
+    for branch in ("Lip_c", "AU1"):
+        with grad_cam.GradCAM(model=AU12(), target_layers=[model.feature_modules()[f"au.{branch}"]]) as cam:
+            maps[branch] = cam(input_tensor=x, targets=[ClassifierOutputTarget(1)])
+    assert maps["Lip_c"].shape == (1, 112, 112) and maps["Lip_c"].max() > 0.99
+    assert maps["AU1"].max() == 0.0
