@@ -12,6 +12,12 @@ def batch() -> torch.Tensor:
     return torch.randn(2, 3, 112, 112, generator=torch.Generator().manual_seed(0))
 
 
+def narrow(**overrides) -> FatauvaConfig:
+    """The paper's block counts at small widths: behaviour tests need the wiring, not the capacity."""
+    widths = dict(stem_width=16, core_widths=(16, 32, 32), part_width=16, au_width=8, va_width=16)
+    return FatauvaConfig(**{**widths, "fc_hidden": (16, 8), **overrides})
+
+
 def trained_looking(config: FatauvaConfig | None = None) -> FatauvaNet:
     """A model whose BN statistics are not the identity, so that folding them is really tested."""
     torch.manual_seed(0)
@@ -59,7 +65,7 @@ def test_features_are_named_like_feature_modules_and_sized_per_branch(batch):
 
 
 def test_feature_modules_output_the_branch_maps(batch):
-    model = FatauvaNet().eval()
+    model = FatauvaNet(narrow()).eval()
     seen = {}
     hooks = [
         module.register_forward_hook(lambda _m, _i, o, name=name: seen.__setitem__(name, o))
@@ -75,7 +81,7 @@ def test_feature_modules_output_the_branch_maps(batch):
 
 
 def test_fused_model_gives_the_same_outputs(batch):
-    model = trained_looking(FatauvaConfig(va_head="cls"))
+    model = trained_looking(narrow(va_head="cls"))
     fused = model.fused()
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
     with torch.no_grad():
@@ -87,7 +93,7 @@ def test_fused_model_gives_the_same_outputs(batch):
 
 
 def test_hub_mixin_roundtrip_is_bit_identical(batch, tmp_path):
-    config = FatauvaConfig(va_head="cls", use_au_layer=False, core_blocks=(3, 3, 2), fc_hidden=(96, 48))
+    config = narrow(va_head="cls", use_au_layer=False, core_blocks=(3, 3, 2), fc_hidden=(24, 12))
     model = trained_looking(config)
     model.save_pretrained(tmp_path)
     loaded = FatauvaNet.from_pretrained(tmp_path)
@@ -124,7 +130,7 @@ def weighted_sum_of_all_heads(out: FatauvaOutput) -> torch.Tensor:
 
 @pytest.mark.parametrize(
     "config",
-    [FatauvaConfig(va_head="reg"), FatauvaConfig(va_head="cls"), FatauvaConfig(use_au_layer=False)],
+    [narrow(va_head="reg"), narrow(va_head="cls"), narrow(use_au_layer=False)],
     ids=["reg", "cls", "fatva"],
 )
 def test_every_parameter_receives_a_gradient_through_the_heads(batch, config):
@@ -135,7 +141,7 @@ def test_every_parameter_receives_a_gradient_through_the_heads(batch, config):
 
 
 def test_a_head_sends_gradient_only_to_the_branches_on_its_path(batch):
-    model = FatauvaNet().eval()
+    model = FatauvaNet(narrow()).eval()
     out = model(batch)
     for tensor in out.features.values():
         tensor.retain_grad()
@@ -146,7 +152,7 @@ def test_a_head_sends_gradient_only_to_the_branches_on_its_path(batch):
 
 
 def test_valence_reads_exactly_the_con_val_branches(batch):
-    model = FatauvaNet().eval()
+    model = FatauvaNet(narrow()).eval()
     out = model(batch)
     for tensor in out.features.values():
         tensor.retain_grad()
@@ -184,7 +190,7 @@ def naive_branch(layer: torch.nn.Sequential, x: torch.Tensor, branch: int, branc
 
 @pytest.mark.parametrize("use_au_layer", [True, False], ids=["fatauva", "fatva"])
 def test_grouped_branches_equal_a_naive_per_branch_computation(batch, use_au_layer):
-    model = trained_looking(FatauvaConfig(use_au_layer=use_au_layer))
+    model = trained_looking(narrow(use_au_layer=use_au_layer))
     part_of = {b.name: b.part for b in topology.AU_BRANCHES}
     close = {"atol": 1e-4, "rtol": 1e-4}
     with torch.no_grad():
@@ -232,7 +238,7 @@ def bn_statistics(model: FatauvaNet) -> dict[str, torch.Tensor]:
 
 @pytest.mark.parametrize("stage", [2, 3])
 def test_a_training_step_moves_only_the_trained_stage(batch, stage):
-    model = trained_looking()
+    model = trained_looking(narrow())
     model.set_stage(stage)
     model.train()
     before_stats, before_params = bn_statistics(model), {n: p.clone() for n, p in model.named_parameters()}
@@ -256,7 +262,7 @@ def test_grad_cam_on_a_branch_tap_sees_only_the_heads_on_that_branch():
     grad_cam = pytest.importorskip("pytorch_grad_cam")
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-    model = FatauvaNet().eval()
+    model = FatauvaNet(narrow()).eval()
     au12 = topology.AUS.index(12)  # lip corner puller, on the Lip_c branch (Table 3)
 
     class AU12(torch.nn.Module):
