@@ -146,8 +146,6 @@ class FatauvaNet(
     PyTorchModelHubMixin,
     library_name="fatauva",
     tags=["facial-attributes", "action-units", "valence-arousal", "affective-computing", "fatauva-net"],
-    repo_url="https://github.com/fatauva/fatauva-net-studio",
-    paper_url="https://openaccess.thecvf.com/content_cvpr_2017_workshops/w33/html/Chang_FATAUVA-Net_An_Integrated_CVPR_2017_paper.html",
 ):
     """FATAUVA-Net. forward: x (N, 3, S, S) from fatauva.template.to_tensor -> FatauvaOutput."""
 
