@@ -13,8 +13,8 @@ where the "reduction" replaces PolyNet's Inception unit by a small bottleneck,
 F = 1x1 conv (C -> C/r) -> BN -> ReLU -> 3x3 conv (C/r -> C) -> BN. Like PolyNet's
 residual units, F ends in BN without a ReLU, so each power of F can be negative and the sum,
 not each term, is rectified. PolyNet's residual scaling (x0.3, for stability at hundreds of
-layers) is left out: this network has 12 blocks on any path. Convolutions carry no bias
-(BN follows every one of them).
+layers) is left out: no path through this network has more than 14 blocks. Convolutions
+carry no bias (BN follows every one of them).
 
 Every block takes a `groups` argument: the model runs sibling branches that share shapes
 (the 4 part branches, the 9 AU branches, the 2 V-A branches) as one grouped convolution,
