@@ -188,7 +188,7 @@ def random_traits(rng: np.random.Generator) -> Traits:
         )
     grey = age > 50 and rng.random() < (age - 45) / 40
     hair_colour = _colour(rng, HAIR_COLOURS[6:] if grey else HAIR_COLOURS[:6], 0.12)
-    style_p = [0.08, 0.55, 0.05, 0.12, 0.15, 0.05] if male else [0.01, 0.08, 0.58, 0.15, 0.0, 0.18]
+    style_p = [0.08, 0.55, 0.05, 0.12, 0.15, 0.05] if male else [0.01, 0.12, 0.45, 0.17, 0.0, 0.25]
     return Traits(
         male=male,
         age=age,
