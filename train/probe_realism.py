@@ -1,8 +1,8 @@
 """Quick SynthFACS realism probe: train a small CNN on synthetic faces only, score real photos.
 
-`python -m train.probe_realism [--faces 8000] [--seconds 120] [--splits dev [test]]` renders SynthFACS
+`python -m train.probe_realism [--faces 8000] [--steps 1200] [--splits dev [test]]` renders SynthFACS
 train faces, trains two small CNNs on their Smiling and Male labels (class-balanced loss, as the
-trainer's sampler balances) for a fixed time budget, then
+trainer's sampler balances) for a fixed number of steps, then
 reports smile AUC / accuracy at 0.5 and male accuracy on the London photos of each split, aligned
 exactly as the app aligns them. It never trains on a real photo: the London set is only scored.
 Use `dev` to guide renderer changes; report `test` (DESIGN.md, "What is known about SynthFACS
@@ -65,8 +65,9 @@ class ProbeNet(nn.Module):
         return torch.cat([self.smile(mouth), self.male(self.pool(x))], 1)
 
 
-def train(images: np.ndarray, labels: np.ndarray, seconds: float, seed: int = 0) -> nn.Module:
-    """Adam on BCE for a wall-clock budget; random horizontal flips."""
+def train(images: np.ndarray, labels: np.ndarray, steps: int, seed: int = 0) -> nn.Module:
+    """Adam on class-balanced BCE for a fixed number of steps of 64 faces; random horizontal
+    flips. A step budget (not a time budget) keeps runs comparable on a shared, loaded CPU."""
     torch.manual_seed(seed)
     net = ProbeNet()
     opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
@@ -74,9 +75,8 @@ def train(images: np.ndarray, labels: np.ndarray, seconds: float, seed: int = 0)
     positives = y_all.mean(0).clamp(0.01, 0.99)
     pos_weight = (1 - positives) / positives  # balanced classes: a calibrated 0.5 threshold
     rng = np.random.default_rng(seed)
-    start, steps = time.perf_counter(), 0
     net.train()
-    while time.perf_counter() - start < seconds:
+    for _ in range(steps):
         idx = torch.from_numpy(rng.choice(len(x_all), 64, replace=False))
         x = x_all[idx]
         if rng.random() < 0.5:
@@ -85,9 +85,7 @@ def train(images: np.ndarray, labels: np.ndarray, seconds: float, seed: int = 0)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        steps += 1
     net.eval()
-    net.steps = steps
     return net
 
 
@@ -111,7 +109,7 @@ def score(net: nn.Module, photos: list, split: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=int, default=8000)
-    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--splits", nargs="+", choices=("dev", "test"), default=["dev"])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -120,13 +118,16 @@ def main() -> None:
     images, labels = synthetic(args.faces, args.workers)
     render_s = time.perf_counter() - t0
     held = max(args.faces // 8, 1)  # synthetic hold-out: did the probe learn the synthetic task?
-    net = train(images[held:], labels[held:], args.seconds)
+    t1 = time.perf_counter()
+    net = train(images[held:], labels[held:], args.steps)
+    train_s = time.perf_counter() - t1
     with torch.no_grad():
         synth_probs = torch.sigmoid(net(to_tensor(images[:held]))).numpy()
     photos = read_photos(default_root(), 112)
     result = {
         "faces": args.faces,
-        "train_steps": net.steps,
+        "train_steps": args.steps,
+        "train_s": round(train_s, 1),
         "render_s": round(render_s, 1),
         "synthetic_smiling_rate": float(labels[:, 0].mean()),
         "synthetic_smile_auc": roc_auc(labels[:held, 0], synth_probs[:, 0]),
