@@ -18,6 +18,7 @@ from fatauva.synthfacs.params import Scene, Traits
 CENTRE = (0.5, 0.5)  # head centre, crop units
 DEPTH = 0.24  # skull depth at the centre, crop units
 RADII = (0.40, 0.52)
+NOSE_END = 0.605  # crop units: where the nose meets the upper lip
 
 
 def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
@@ -35,11 +36,12 @@ def head_depth(x: np.ndarray, y: np.ndarray, traits: Traits, size: int) -> np.nd
     u = (x / s - CENTRE[0]) / RADII[0]
     v = (y / s - CENTRE[1]) / RADII[1]
     z = DEPTH * s * np.maximum(1.0 - u * u - v * v, 0.0)
-    # Nose ridge: rises from the eyes (y=0.40) to the tip (y=0.56), turns under by y=0.595.
+    # Nose ridge: rises from the eyes (y=0.40) to the tip (y=0.56), turns under by y=0.605.
+    # Slopes stay below ~1.5 so the pose warp's fixed-point iteration converges (no shear).
     rise = np.clip((y / s - 0.40) / 0.16, 0.0, 1.0)
-    fall = np.clip((0.595 - y / s) / 0.035, 0.0, 1.0)
+    fall = np.clip((NOSE_END - y / s) / (NOSE_END - 0.56), 0.0, 1.0)
     nx = (x / s - 0.5) / (0.045 + 0.006 * traits.nose_width)
-    z = z + 0.045 * s * rise**1.5 * np.sqrt(fall) * np.square(np.clip(1.0 - nx * nx, 0.0, None))
+    z = z + 0.04 * s * rise**1.5 * fall * np.square(np.clip(1.0 - nx * nx, 0.0, None))
     return z.astype(np.float32)
 
 
@@ -60,7 +62,7 @@ def head_depth_grid(traits: Traits, size: int) -> np.ndarray:
     z = np.maximum(np.float32(1.0) - u2 - v2, 0.0) * np.float32(DEPTH * s)
     half = (0.045 + 0.006 * traits.nose_width) * s
     x0, x1 = max(int(0.5 * s - half), 0), min(int(0.5 * s + half) + 2, size)
-    y0, y1 = int(0.40 * s), min(int(0.595 * s) + 2, size)
+    y0, y1 = int(0.40 * s), min(int(NOSE_END * s) + 2, size)
     xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
     nose = head_depth(xs, ys, traits, size) - DEPTH * s * np.maximum(
         1.0 - np.square((xs / s - CENTRE[0]) / RADII[0]) - np.square((ys / s - CENTRE[1]) / RADII[1]), 0.0
@@ -99,7 +101,7 @@ def project(points: np.ndarray, traits: Traits, scene: Scene, size: int) -> np.n
 
 
 def warp_maps(
-    depth: np.ndarray, scene: Scene, grid: tuple[np.ndarray, np.ndarray], iterations: int = 2
+    depth: np.ndarray, scene: Scene, grid: tuple[np.ndarray, np.ndarray], iterations: int = 3
 ) -> tuple[np.ndarray, np.ndarray]:
     """Backward maps for cv2.remap: for each posed pixel, the frontal pixel it shows.
 
