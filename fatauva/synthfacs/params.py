@@ -188,7 +188,7 @@ def random_traits(rng: np.random.Generator) -> Traits:
         )
     grey = age > 50 and rng.random() < (age - 45) / 40
     hair_colour = _colour(rng, HAIR_COLOURS[6:] if grey else HAIR_COLOURS[:6], 0.12)
-    style_p = [0.08, 0.55, 0.05, 0.12, 0.15, 0.05] if male else [0.01, 0.12, 0.45, 0.17, 0.0, 0.25]
+    style_p = [0.08, 0.55, 0.05, 0.12, 0.15, 0.05] if male else [0.01, 0.12, 0.5, 0.17, 0.0, 0.2]
     return Traits(
         male=male,
         age=age,
@@ -198,13 +198,12 @@ def random_traits(rng: np.random.Generator) -> Traits:
         glasses_colour=_colour(
             rng, np.array([[0.05, 0.05, 0.05], [0.35, 0.2, 0.1], [0.6, 0.55, 0.4]], np.float32), 0.1
         ),
-        # Sex differences in brows are tendencies, not rules: both labels occur in both sexes.
-        brow_arch=float(rng.beta(1.6, 2.6) if male else rng.beta(2.6, 1.6)),
-        brow_thickness=float(rng.beta(3, 2) if male else rng.beta(2, 3)),
+        brow_arch=float(rng.random()),
+        brow_thickness=float(rng.beta(2, 2)),
         eye_openness=float(rng.uniform(0.55, 1.2) * (0.93 if male else 1.0)),
         asymmetry=float(rng.beta(1.5, 4)),
         blemish=float(rng.beta(1.5, 4)),
-        face_width=float(np.clip(rng.uniform(-1, 1) + (0.3 if male else -0.2), -1, 1)),
+        face_width=float(rng.uniform(-1, 1)),
         jaw_width=float(rng.uniform(-1, 1)),
         jaw_square=float(rng.uniform(-1, 1)),
         chin_length=float(rng.uniform(-1, 1)),

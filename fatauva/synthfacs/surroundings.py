@@ -86,9 +86,7 @@ def hair(
         w = geo.cheek_half_width / s + 0.09
         poly = np.concatenate([[[0.5 * s - w * s, 1.05 * s]], arc, [[0.5 * s + w * s, 1.05 * s]]])
     else:
-        # Short styles hug the skull and leave the temples free; longer ones have volume.
-        below, grow = {0: (0.3, 0.01), 1: (0.3, 0.025), 4: (0.3, 0.02)}.get(style, (0.38, 0.05))
-        arc = head_arc(geo, below, grow)
+        arc = head_arc(geo, 0.38, 0.05 if style != 0 else 0.01)
         poly = np.concatenate([arc, _hairline(geo, style)[::-1]])
     box = bbox(poly, geo.size)
     if box is None:
