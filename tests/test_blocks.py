@@ -24,15 +24,35 @@ def test_rpoly_is_relu_of_x_plus_the_powers_of_one_shared_f(order):
     randomise_bn(block)
     x = torch.randn(2, 8, 6, 6)
     with torch.no_grad():
-        f1 = block.f(x)
-        f2 = block.f(f1)
-        expected = x + f1 + f2 + (block.f(f2) if order == 3 else 0)
+        f1 = block.f(x, 0)
+        f2 = block.f(f1, 1)
+        expected = x + f1 + f2 + (block.f(f2, 2) if order == 3 else 0)
         torch.testing.assert_close(block(x), torch.relu(expected))
 
 
-def test_rpoly3_shares_f_so_it_has_the_parameters_of_rpoly2():
+def test_rpoly3_shares_the_convolutions_of_f_and_normalises_each_power_apart():
     rpoly3, rpoly2 = RPoly(16, 3), RPoly(16, 2)
-    assert sum(p.numel() for p in rpoly3.parameters()) == sum(p.numel() for p in rpoly2.parameters())
+    conv_params = [
+        sum(m.weight.numel() for m in b.modules() if isinstance(m, nn.Conv2d)) for b in (rpoly3, rpoly2)
+    ]
+    assert conv_params[0] == conv_params[1]
+    assert len(rpoly3.f.norms) == 3 and len(rpoly2.f.norms) == 2
+
+
+def test_eval_mode_normalises_each_power_with_the_statistics_of_its_own_input():
+    # With momentum 1 the running statistics become the last batch's: eval mode must then
+    # reproduce train mode on that batch. One BN shared by the powers keeps only the last
+    # power's statistics and fails this.
+    torch.manual_seed(0)
+    block = RPoly(8, 3)
+    for m in block.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = 1.0
+    x = torch.randn(32, 8, 6, 6) * 3 + 1
+    with torch.no_grad():
+        trained = block.train()(x)
+        evaluated = block.eval()(x)
+    torch.testing.assert_close(evaluated, trained, atol=2e-2, rtol=2e-2)
 
 
 def test_f_is_1x1_reduce_then_3x3_then_bn():
@@ -40,7 +60,7 @@ def test_f_is_1x1_reduce_then_3x3_then_bn():
     convs = [m for m in f.modules() if isinstance(m, nn.Conv2d)]
     shapes = [(c.in_channels, c.out_channels, c.kernel_size) for c in convs]
     assert shapes == [(16, 4, (1, 1)), (4, 16, (3, 3))]
-    assert isinstance(list(f.modules())[-1], nn.BatchNorm2d)
+    assert all(isinstance(n.expand, nn.BatchNorm2d) and n.expand.num_features == 16 for n in f.norms)
 
 
 def test_grouped_rpoly_equals_independent_blocks_with_the_sliced_weights():

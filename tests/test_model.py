@@ -163,8 +163,8 @@ def test_valence_reads_exactly_the_con_val_branches(batch):
     assert "va.arousal" not in reached and "va.valence" in reached
 
 
-def sliced_conv_bn(unit: torch.nn.Sequential, x: torch.Tensor, branch: int, branches: int) -> torch.Tensor:
-    """Branch `branch` of a Conv2d + BN(eval) shared by `branches` branches, computed alone from
+def sliced_conv_bn(unit, x: torch.Tensor, branch: int, branches: int) -> torch.Tensor:
+    """Branch `branch` of a (Conv2d, BN(eval)) pair shared by `branches` branches, computed alone from
     its block of output rows (a grouped conv's group, or a dense conv's row block)."""
     conv, bn = unit[0], unit[1]
     n = conv.out_channels // branches
@@ -180,9 +180,9 @@ def naive_branch(layer: torch.nn.Sequential, x: torch.Tensor, branch: int, branc
     y = torch.relu(sliced_conv_bn(layer[0], x, branch, branches))
     for block in layer[1]:
         term, total = y, y
-        for _ in range(block.order):
-            reduced = torch.relu(sliced_conv_bn(block.f.reduce, term, branch, branches))
-            term = sliced_conv_bn(block.f.expand, reduced, branch, branches)
+        for norms in block.f.norms:
+            reduced = torch.relu(sliced_conv_bn((block.f.reduce, norms.reduce), term, branch, branches))
+            term = sliced_conv_bn((block.f.expand, norms.expand), reduced, branch, branches)
             total = total + term
         y = torch.relu(total)
     return y
