@@ -62,4 +62,5 @@ def measure(config: FatauvaConfig | None = None) -> dict[str, float]:
         "forward_roofline_ratio": forward_ms / (gflops / matmul_rate * 1e3),
         "threads": float(torch.get_num_threads()),
         "omp_wait_passive": float(os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"),
+        "load_average_1min": os.getloadavg()[0],
     }
