@@ -48,7 +48,7 @@ class FatauvaConfig:
     batch-1 forward/roofline ratio, first on a quiet machine with OpenMP spin-waiting, then
     under other agents' load with OMP_WAIT_POLICY=PASSIVE (the bench default):
     core (64, 128, 192), 1.5 GFLOPs: 1.9-2.1 / 1.4-1.5; (64, 128, 256), 1.9 GFLOPs:
-    1.75-1.85 / 1.3; (96, 192, 256), 2.4 GFLOPs: 1.65 / 1.25, 22 ms quiet. Wider branches
+    1.75-1.85 / 1.3; (96, 192, 256), 2.4 GFLOPs: 1.46-1.65 / 1.2-1.3, 18-22 ms quiet. Wider branches
     (part 96, AU 48, V-A 96) gained nothing more: the small grouped branch convolutions are
     bound by per-call overhead, so a wider core, not wider branches, lowers the ratio.
     """
