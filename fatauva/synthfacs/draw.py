@@ -97,6 +97,8 @@ def add_bump(z: np.ndarray, centre, radii, amp: float) -> None:
     Compact support (not a Gaussian) so a bump that an AU moves changes z only inside its
     ellipse, which is what the AU masks promise.
     """
+    if amp == 0:
+        return
     cx, cy = float(centre[0]), float(centre[1])
     rx, ry = max(float(radii[0]), 0.5), max(float(radii[1]), 0.5)
     h, w = z.shape

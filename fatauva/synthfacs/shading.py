@@ -7,12 +7,29 @@ support inside its AU's mask. Lambert + Blinn-Phong, normalised so that a surfac
 camera keeps its albedo (the background, flat, is untouched).
 """
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
 from fatauva.synthfacs.draw import add_bump
 from fatauva.synthfacs.geometry import FaceGeometry
 from fatauva.synthfacs.params import FaceParams
+from fatauva.template import template_points
+
+
+@lru_cache(maxsize=8)
+def _static_relief(size: int, male: bool) -> np.ndarray:
+    """Brow ridges, eye sockets and resting cheeks (S, S): the same for every face of a sex, as
+    the eyes sit on the template; built once per process."""
+    s = float(size)
+    z = np.zeros((size, size), np.float32)
+    for side, (cx, cy) in zip((-1, 1), template_points(size)[:2], strict=True):
+        add_bump(z, (cx, cy - 0.07 * s), (0.11 * s, 0.045 * s), (0.010 + 0.02 * male) * s)
+        add_bump(z, (cx, cy + 0.004 * s), (0.085 * s, 0.05 * s), -0.022 * s)
+        add_bump(z, (cx + 0.01 * side * s, cy + 0.13 * s), (0.1 * s, 0.08 * s), 0.01 * s)
+    z.setflags(write=False)
+    return z
 
 
 def height_field(
@@ -24,11 +41,9 @@ def height_field(
     u2 = np.square((grid[0][:1] - 0.5 * s) * np.float32(1.0 / (geo.cheek_half_width * 1.12)))
     v2 = np.square((grid[1][:, :1] - 0.45 * s) * np.float32(1.0 / (0.62 * s)))  # rim outside face, neck
     z = base + np.float32(0.1 * s) * np.sqrt(np.maximum(1.0 - u2 - v2, 0.0))
+    z += _static_relief(geo.size, bool(tr.male))
     for eye in geo.eyes:
         cx, cy = eye.centre
-        add_bump(z, (cx, cy - 0.07 * s), (0.11 * s, 0.045 * s), (0.010 + 0.02 * tr.male) * s)
-        add_bump(z, (cx, cy + 0.004 * s), (0.085 * s, 0.05 * s), -0.022 * s)
-        add_bump(z, (cx + 0.01 * eye.side * s, cy + 0.13 * s), (0.1 * s, 0.08 * s), 0.01 * s)
         add_bump(z, (cx + 0.01 * eye.side * s, cy + 0.1 * s), (0.085 * s, 0.065 * s), 0.0045 * s * au[6])
         add_bump(z, (cx, cy + eye.height_low + 0.012 * s), (0.05 * s, 0.016 * s), 0.0018 * s * au[7])
         add_bump(z, (cx, cy + 0.2 * s), (0.075 * s, 0.06 * s), 0.0045 * s * au[12])

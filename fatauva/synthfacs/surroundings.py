@@ -5,6 +5,8 @@ None of these depends on an AU except where a face part follows the jaw (beard, 
 which stays inside AU26's mask.
 """
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -126,22 +128,43 @@ def _hairline(geo: FaceGeometry, style: int) -> np.ndarray:
     return draw.catmull_rom(pts * s, samples=5)
 
 
+NECK = np.array([[0.35, 0.6], [0.65, 0.6], [0.67, 1.05], [0.33, 1.05]], np.float32)
+SHIRT = np.array(
+    [
+        [0, 0.9],
+        [0.2, 0.93],
+        [0.34, 0.97],
+        [0.5, 1.01],
+        [0.66, 0.97],
+        [0.8, 0.93],
+        [1, 0.9],
+        [1, 1.05],
+        [0, 1.05],
+    ],
+    np.float32,
+)
+
+
+@lru_cache(maxsize=4)
+def _neck_and_shirt(size: int) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray]:
+    """Neck coverage (S, S), shirt box and shirt coverage: the same for every face, drawn once."""
+    neck, shirt = NECK * size, SHIRT * size
+    a_neck = np.zeros((size, size), np.float32)
+    nb = bbox(neck, size)
+    a_neck[nb[1] : nb[3], nb[0] : nb[2]] = poly_alpha([neck], nb)
+    sb = bbox(shirt, size)
+    a_shirt = poly_alpha([shirt], sb)
+    a_neck.setflags(write=False)
+    a_shirt.setflags(write=False)
+    return a_neck, sb, a_shirt
+
+
 def ears_neck_clothes(img: np.ndarray, params: FaceParams, geo: FaceGeometry, skin: np.ndarray) -> np.ndarray:
     """Ears, neck with the chin's shadow, shoulders in clothes. Returns the lit coverage (S, S)."""
     s = float(geo.size)
     wc = geo.cheek_half_width
-    neck = np.array(
-        [
-            [0.5 * s - 0.15 * s, 0.6 * s],
-            [0.5 * s + 0.15 * s, 0.6 * s],
-            [0.5 * s + 0.17 * s, 1.05 * s],
-            [0.5 * s - 0.17 * s, 1.05 * s],
-        ],
-        np.float32,
-    )
-    nb = bbox(neck, geo.size)
-    a_neck = np.zeros((geo.size, geo.size), np.float32)
-    a_neck[nb[1] : nb[3], nb[0] : nb[2]] = poly_alpha([neck], nb)
+    a_neck, sb, a_shirt = _neck_and_shirt(geo.size)
+    nb = bbox(NECK * s, geo.size)
     blend(img, nb, a_neck[nb[1] : nb[3], nb[0] : nb[2]], skin * 0.82)
     shadow_c = np.array([0.5 * s, geo.chin_y + 0.012 * s])
     box = bbox(np.array([shadow_c - [0.17 * s, 0.05 * s], shadow_c + [0.17 * s, 0.05 * s]]), geo.size, 0)
@@ -160,25 +183,7 @@ def ears_neck_clothes(img: np.ndarray, params: FaceParams, geo: FaceGeometry, sk
         blend(img, box, inner * 0.4, skin * 0.6)
         x0, y0, x1, y1 = box
         lit[y0:y1, x0:x1] = np.maximum(lit[y0:y1, x0:x1], a)
-    shirt = (
-        np.array(
-            [
-                [0, 0.9],
-                [0.2, 0.93],
-                [0.34, 0.97],
-                [0.5, 1.01],
-                [0.66, 0.97],
-                [0.8, 0.93],
-                [1, 0.9],
-                [1, 1.05],
-                [0, 1.05],
-            ],
-            np.float32,
-        )
-        * s
-    )
-    sb = bbox(shirt, geo.size)
-    blend(img, sb, poly_alpha([shirt], sb), params.scene.clothing_colour)
+    blend(img, sb, a_shirt, params.scene.clothing_colour)
     return lit
 
 
