@@ -3,7 +3,7 @@
 - synth_faces_per_s: faces of the train split rendered per second at 112 px (parameters drawn,
   face drawn, no masks: what SynthFACSDataset does) by 2 worker processes (the machine's cores);
 - synth_faces_per_s_1proc: the same in this process alone;
-- synth_cpu_ms_per_face: CPU time of one face in this process (load from other processes barely
+- synth_cpu_ms_per_face: CPU time of one face on this thread (load from other processes barely
   changes it), and synth_faces_per_s_2cores_cpu_bound = 2000 / it: what 2 idle cores would give;
 - synth_masks_faces_per_s_1proc: with the 18 masks (what the explainer's faithfulness check uses);
 - synth_to_train_step_ratio: seconds to render one training batch (64 faces, 2 workers) divided
@@ -76,10 +76,10 @@ def measure() -> dict[str, float]:
     _one_thread()
     _render(0)  # builds this process's texture banks
     one = _rate(lambda idx: [_render(i) for i in idx], 100)
-    cpu = time.process_time()
+    cpu = time.thread_time()
     for i in range(100):
         _render(1000 + i)
-    cpu_ms = (time.process_time() - cpu) * 10.0
+    cpu_ms = (time.thread_time() - cpu) * 10.0
     with_masks = _rate(lambda idx: [_render_masks(i) for i in idx], 50)
     with Pool(2, initializer=_one_thread) as pool:
         pool.map(_render, range(8))  # builds the workers' texture banks

@@ -182,7 +182,10 @@ def _part_masks(out: np.ndarray, geo: FaceGeometry, lips: np.ndarray) -> None:
 def pack(masks: np.ndarray) -> np.ndarray:
     """(M, S, S) 0/1 -> (S, S) float32 holding the bits (exact for M <= 24), for one remap."""
     weights = (2.0 ** np.arange(masks.shape[0])).astype(np.float32)
-    return np.tensordot(weights, masks.astype(np.float32), axes=1).astype(np.float32)
+    packed = np.zeros(masks.shape[1:], np.float32)
+    for w, m in zip(weights, masks, strict=True):  # not tensordot: no BLAS threads in workers
+        packed[m.astype(bool)] += w
+    return packed
 
 
 def unpack(packed: np.ndarray, count: int) -> np.ndarray:

@@ -341,7 +341,13 @@ def camera(img: np.ndarray, scene: Scene, noise: np.ndarray) -> np.ndarray:
     if scene.blur > 0:
         img = cv2.GaussianBlur(img, (0, 0), scene.blur * size / 112.0)
     if scene.grayscale:
-        img = np.repeat((img @ np.array([0.299, 0.587, 0.114], np.float32))[..., None], 3, axis=2)
+        # Explicit weighted sum, not a matmul: BLAS threads would spin in every data worker.
+        grey = (
+            img[..., 0] * np.float32(0.299)
+            + img[..., 1] * np.float32(0.587)
+            + img[..., 2] * np.float32(0.114)
+        )
+        img = np.repeat(grey[..., None], 3, axis=2)
     # contrast about mid-grey, brightness, then 8-bit with rounding: one scale and one offset
     gain = np.float32(255.0 * scene.contrast)
     img = img * gain
