@@ -155,6 +155,16 @@ def from_dict(values: dict[str, Any]) -> TrainConfig:
     return _build(TrainConfig, values)
 
 
+def read_json(path: Path, what: str) -> Any:
+    """The parsed JSON of `path`; a missing or malformed file is one clear error naming `what`."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} does not exist")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{what} {path} is not valid JSON: {err}") from None
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
     """The config of a run: the defaults, then the JSON file at `path`, then `--key=value` overrides.
 
@@ -162,13 +172,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     """
     values: dict[str, Any] = {}
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file {path} does not exist")
-        try:
-            values = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"config file {path} is not valid JSON: {err}") from None
+        values = read_json(Path(path), "config file")
     for arg in overrides:
         if not arg.startswith("--"):
             raise ValueError(f"expected --key=value, got {arg!r}")

@@ -11,13 +11,13 @@ saved in the folder. The training command and data sentence of the card are kept
 """
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from fatauva.checkpoint import load_model, push_model
+from train.config import read_json
 
 # Sections of our own card template (fatauva/model_card.md) that publishing keeps.
 _COMMAND = re.compile(r"## How these weights were made\s*```bash\n(.*?)\n```", re.DOTALL)
@@ -26,12 +26,7 @@ _TRAINED_ON = re.compile(r"## Training data\s*\n(.*?)\n\s*## ", re.DOTALL)
 
 def read_eval_json(path: Path) -> dict[str, Any]:
     """The figures of an evaluation JSON; a missing or malformed file is one clear error."""
-    if not path.is_file():
-        raise FileNotFoundError(f"evaluation JSON {path} does not exist")
-    try:
-        metrics = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"evaluation JSON {path} is not valid JSON: {err}") from None
+    metrics = read_json(path, "evaluation JSON")
     if not isinstance(metrics, dict):
         raise ValueError(f"evaluation JSON {path} must hold an object of metrics")
     return metrics
