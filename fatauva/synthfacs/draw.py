@@ -78,17 +78,29 @@ def soften(alpha: np.ndarray, ksize: int, sigma: float) -> np.ndarray:
 
 
 def blend(img: np.ndarray, box: tuple[int, int, int, int], alpha: np.ndarray, colour) -> None:
-    """In place: img[box] = img[box] * (1 - alpha) + colour * alpha; colour (3,) or (h, w, 3)."""
+    """In place on a planar image (3, S, S): img[box] = img[box] * (1 - alpha) + colour * alpha;
+    colour (3,) or planar (3, h, w)."""
     x0, y0, x1, y1 = box
-    region = img[y0:y1, x0:x1]
-    region += (np.asarray(colour, np.float32) - region) * alpha[..., None]
+    region = img[:, y0:y1, x0:x1]
+    region += (planar(colour) - region) * alpha
 
 
-def scale_region(img: np.ndarray, box: tuple[int, int, int, int], alpha: np.ndarray, factor) -> None:
-    """In place: multiply img[box] by (1 + (factor - 1) * alpha): shadows, highlights, tints."""
+def scale_region(img: np.ndarray, box: tuple[int, int, int, int], alpha: np.ndarray, factor: float) -> None:
+    """In place on a planar image (3, S, S): multiply img[box] by (1 + (factor - 1) * alpha):
+    shadows, highlights, tints."""
     x0, y0, x1, y1 = box
-    f = np.asarray(factor, np.float32)
-    img[y0:y1, x0:x1] *= 1.0 + (f - 1.0) * alpha[..., None]
+    f = np.float32(factor)
+    img[:, y0:y1, x0:x1] *= 1.0 + (f - 1.0) * alpha
+
+
+def planar(colour) -> np.ndarray:
+    """A colour (3,) as (3, 1, 1) float32, or a planar (3, h, w) image unchanged.
+
+    Images are planar (3, S, S) while drawn: broadcasting a (3,) colour or an (h, w) coverage over
+    an interleaved (h, w, 3) image runs numpy's slow 3-element inner loop, ~10x slower per pixel.
+    """
+    c = np.asarray(colour, np.float32)
+    return c.reshape(3, 1, 1) if c.ndim == 1 else c
 
 
 def add_bump(z: np.ndarray, centre, radii, amp: float) -> None:

@@ -1,11 +1,11 @@
 """Albedo of the face itself: skin, folds and wrinkles, eyes, brows, nose and mouth.
 
-Each function paints into a float32 RGB albedo image in place, inside the bounding box of what
-it draws. Shading by the height field happens later (render.py), so a lip or brow is lit like
-the skin around it. FACS appearance changes drawn here, per AU: AU1 central / AU2 lateral
-forehead wrinkles, AU4 vertical glabella furrows, AU6 crow's feet and infra-orbital furrow,
-AU10/AU12 deeper nasolabial folds (AU12 also curves them round the raised cheek), AU15
-marionette lines, AU17 chin dimpling and a deeper mentolabial furrow.
+Each function paints into a planar float32 RGB albedo image (3, S, S) in place, inside the
+bounding box of what it draws. Shading by the height field happens later (render.py), so a lip
+or brow is lit like the skin around it. FACS appearance changes drawn here, per AU: AU1
+central / AU2 lateral forehead wrinkles, AU4 vertical glabella furrows, AU6 crow's feet and
+infra-orbital furrow, AU10/AU12 deeper nasolabial folds (AU12 also curves them round the raised
+cheek), AU15 marionette lines, AU17 chin dimpling and a deeper mentolabial furrow.
 """
 
 import cv2
@@ -85,7 +85,7 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
     sulcus = m.lower_bottom[4:-4] + [0, 0.014 * s]
     crease(canvas, [sulcus], 0.06 + 0.045 * au[17], 1.4 * px)
     soft = cv2.GaussianBlur(canvas.astype(np.float32) * (1.0 / 255.0), (3, 3), 0.7 * px)
-    img *= (1.0 - soft)[..., None]
+    img *= 1.0 - soft
     _chin_dimpling(img, params, geo)
 
 
@@ -142,10 +142,10 @@ def _chin_dimpling(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> No
 
 def paint_eye(img: np.ndarray, params: FaceParams, eye: Eye, shadow_colour: np.ndarray) -> None:
     """Sclera, iris, pupil, catch-light, lid shadow, lashes and eye make-up of one eye."""
-    s = float(img.shape[0])
+    s = float(img.shape[-1])
     px = s / 112.0
     tr = params.traits
-    box = bbox(np.concatenate([eye.upper, eye.lower, eye.crease]), img.shape[0], margin=3 * px)
+    box = bbox(np.concatenate([eye.upper, eye.lower, eye.crease]), img.shape[-1], margin=3 * px)
     if box is None:
         return
     opening = np.concatenate([eye.upper, eye.lower[::-1]])
@@ -163,14 +163,15 @@ def paint_eye(img: np.ndarray, params: FaceParams, eye: Eye, shadow_colour: np.n
         iris_a = np.clip((1.0 - r) * eye.iris_r + 0.5, 0.0, 1.0)
         pupil_a = np.clip((0.38 - r) * eye.iris_r + 0.5, 0.0, 1.0)
         limbus = np.clip((r - 0.7) * (1.0 / 0.3), 0.0, 1.0)
-        iris = np.asarray(tr.iris_colour, np.float32) * (1.0 - 0.55 * limbus)[..., None]
-        colour = iris * (1.0 - pupil_a)[..., None] + np.float32(0.02) * pupil_a[..., None]
-        colour = sclera + (colour - sclera) * iris_a[..., None]
+        iris = draw.planar(tr.iris_colour) * (1.0 - 0.55 * limbus)
+        colour = iris * (1.0 - pupil_a) + np.float32(0.02) * pupil_a
+        sclera = draw.planar(sclera)
+        colour = sclera + (colour - sclera) * iris_a
         gx, gy = dx - 0.35 * eye.iris_r, dy + 0.35 * eye.iris_r
         glint = np.clip((0.28 - np.sqrt(gx * gx + gy * gy) / eye.iris_r) * eye.iris_r + 0.5, 0.0, 1.0)
-        colour = colour + (1.0 - colour) * (0.85 * glint)[..., None]
+        colour = colour + (1.0 - colour) * (0.85 * glint)
         lid_shadow = np.concatenate([eye.upper, (eye.upper + [0, 0.35 * eye.height_up + 0.6 * px])[::-1]])
-        colour = colour * (1.0 - 0.4 * poly_alpha([lid_shadow], box))[..., None]
+        colour = colour * (1.0 - 0.4 * poly_alpha([lid_shadow], box))
         blend(img, box, a_open, colour)
     lash_w = (1.05 + 0.6 * tr.makeup + 0.2 * (not tr.male)) * (0.6 + 0.4 * min(eye.opening / 0.5, 1.0))
     lash = line_alpha([eye.upper], lash_w * px, box)
@@ -183,8 +184,8 @@ def paint_brow(
     img: np.ndarray, params: FaceParams, brow: Brow, colour: np.ndarray, hair_tex: np.ndarray
 ) -> None:
     """An eyebrow: a tapered polygon filled with hair texture; bushier = thicker and denser."""
-    px = img.shape[0] / 112.0
-    box = bbox(np.concatenate([brow.top, brow.bottom]), img.shape[0], margin=2 * px)
+    px = img.shape[-1] / 112.0
+    box = bbox(np.concatenate([brow.top, brow.bottom]), img.shape[-1], margin=2 * px)
     if box is None:
         return
     a = poly_alpha([np.concatenate([brow.top, brow.bottom[::-1]])], box)
@@ -214,9 +215,9 @@ def paint_nostrils(img: np.ndarray, geo: FaceGeometry, skin: np.ndarray) -> None
 
 def paint_mouth(img: np.ndarray, params: FaceParams, m: Mouth) -> None:
     """Lips with colour and volume cues, then the mouth cavity, teeth and tongue where parted."""
-    s = float(img.shape[0])
+    s = float(img.shape[-1])
     px = s / 112.0
-    box = bbox(np.concatenate([m.upper_top, m.lower_bottom]), img.shape[0], margin=3 * px)
+    box = bbox(np.concatenate([m.upper_top, m.lower_bottom]), img.shape[-1], margin=3 * px)
     if box is None:
         return
     lip = np.asarray(params.traits.lip_colour, np.float32)
@@ -247,7 +248,7 @@ def paint_mouth(img: np.ndarray, params: FaceParams, m: Mouth) -> None:
 def _cavity(img: np.ndarray, box: tuple[int, int, int, int], m: Mouth, px: float) -> None:
     a_open = poly_alpha([np.concatenate([m.upper_bottom, m.lower_top[::-1]])], box)
     blend(img, box, a_open, (0.18, 0.05, 0.05))
-    s = float(img.shape[0])
+    s = float(img.shape[-1])
     mid = len(T) // 2
     tongue_c = m.lower_top[mid] + [0, -0.25 * m.opening]
     tongue = draw.ellipse_alpha(

@@ -128,7 +128,11 @@ def warp_maps(
 
 
 def remap(img: np.ndarray, maps: tuple[np.ndarray, np.ndarray], nearest: bool = False) -> np.ndarray:
-    """Apply backward maps. Borders replicate: hair cut by the frontal crop's top edge continues
-    upward instead of being mirrored into spikes."""
+    """Apply backward maps to an (S, S) map or a planar (3, S, S) image. Borders replicate: hair
+    cut by the frontal crop's top edge continues upward instead of being mirrored into spikes."""
     mode = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
-    return cv2.remap(img, maps[0], maps[1], mode, borderMode=cv2.BORDER_REPLICATE)
+    if img.ndim == 2:
+        return cv2.remap(img, maps[0], maps[1], mode, borderMode=cv2.BORDER_REPLICATE)
+    # One 3-channel remap, not three planar ones: same pixels as the interleaved image gives.
+    out = cv2.remap(cv2.merge(tuple(img)), maps[0], maps[1], mode, borderMode=cv2.BORDER_REPLICATE)
+    return np.stack(cv2.split(out))

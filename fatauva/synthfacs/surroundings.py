@@ -29,28 +29,28 @@ def skin_colour(params: FaceParams) -> np.ndarray:
 
 
 def crop(bank: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
-    """A random S x S window of one random texture of a bank (N, 2S, 2S[, C])."""
+    """A random S x S window of one random texture of a bank (N, [C,] 2S, 2S)."""
     r = rng.random(3)  # one draw: Generator.integers costs ~10 us a call
     k, y, x = int(r[0] * bank.shape[0]), int(r[1] * size), int(r[2] * size)
-    return bank[k, y : y + size, x : x + size]
+    return bank[k, ..., y : y + size, x : x + size]
 
 
 def background(
     scene: Scene, banks: Banks, rng: np.random.Generator, grid: tuple[np.ndarray, np.ndarray]
 ) -> np.ndarray:
-    """Plain studio gradient, tinted texture or clutter, (S, S, 3) float32."""
+    """Plain studio gradient, tinted texture or clutter, planar (3, S, S) float32."""
     size = banks.size
     tex = crop(banks.background, rng, size)
     angle = rng.uniform(0, 2 * np.pi)
     if scene.background == 2:
         return tex.copy()
-    c1 = np.asarray(scene.background_colour, np.float32)
-    c2 = np.asarray(scene.background_colour2, np.float32)
+    c1 = draw.planar(scene.background_colour)
+    c2 = draw.planar(scene.background_colour2)
     cx, cy = np.float32(0.8 * np.cos(angle) / size), np.float32(0.8 * np.sin(angle) / size)
     ramp = np.clip(
         cx * grid[0] + cy * grid[1] + np.float32(0.5 - 0.4 * (np.cos(angle) + np.sin(angle))), 0, 1
     )
-    gradient = c1 + (c2 - c1) * ramp[..., None]
+    gradient = c1 + (c2 - c1) * ramp
     if scene.background == 0:
         return gradient
     return np.minimum(gradient * (0.5 + tex), 1.0)
@@ -80,7 +80,7 @@ def hair(
     (S, S) so the caller can light it, or None when there is no hair."""
     tr, s = params.traits, float(geo.size)
     style = tr.hair_style
-    colour = np.asarray(tr.hair_colour, np.float32)
+    colour = draw.planar(tr.hair_colour)
     if back:
         if style != 2:
             return None
@@ -97,7 +97,7 @@ def hair(
     a = draw.soften(poly_alpha([poly], box), 3, 0.8 * s / 112)
     density = 0.45 if style == 0 else 1.0
     shine = 1.0 + 0.18 * tex[y0:y1, x0:x1]
-    blend(img, box, a * density, colour[None, None, :] * shine[..., None])
+    blend(img, box, a * density, colour * shine)
     cover = np.zeros((geo.size, geo.size), np.float32)
     cover[y0:y1, x0:x1] = a * density
     return cover
@@ -206,7 +206,7 @@ def face_skin(
     grain = 0.02 + 0.035 * tr.blemish + 0.015 * (tr.age > 50)
     shade = grain * tex[y0:y1, x0:x1] - 0.12 * dark
     shade += 1.0
-    albedo = skin * shade[..., None] + red[..., None] * np.array([0.05, -0.035, -0.03], np.float32)
+    albedo = draw.planar(skin) * shade + red * draw.planar([0.05, -0.035, -0.03])
     a = np.zeros((geo.size, geo.size), np.float32)
     a[y0:y1, x0:x1] = poly_alpha([geo.outline], box)
     blend(img, box, a[y0:y1, x0:x1], albedo)
@@ -302,7 +302,7 @@ def occlude(img: np.ndarray, scene: Scene, skin: np.ndarray, tex: np.ndarray) ->
     """A hand-like skin blob (1) or a textured object (2) in front of the face, in image space."""
     if scene.occlusion == 0:
         return
-    size = img.shape[0]
+    size = img.shape[-1]
     cx, cy, w, h = (v * size for v in scene.occlusion_box)
     box = bbox(np.array([[cx - w, cy - h], [cx + w, cy + h]]), size, 0)
     if box is None:
@@ -311,7 +311,7 @@ def occlude(img: np.ndarray, scene: Scene, skin: np.ndarray, tex: np.ndarray) ->
     if scene.occlusion == 1:
         a = draw.ellipse_alpha(c, (w * 0.5, h * 0.5), 25.0, box)
         x0, y0, x1, y1 = box
-        blend(img, box, a, skin[None, None, :] * (1 + 0.05 * tex[y0:y1, x0:x1, None]))
+        blend(img, box, a, draw.planar(skin) * (1 + 0.05 * tex[y0:y1, x0:x1]))
         fingers = [
             np.array([c + [(i - 1.5) * w * 0.22, -h * 0.45], c + [(i - 1.5) * w * 0.22, h * 0.1]])
             for i in range(4)
@@ -329,32 +329,27 @@ def occlude(img: np.ndarray, scene: Scene, skin: np.ndarray, tex: np.ndarray) ->
         )
         a = poly_alpha([rect], box)
         x0, y0, x1, y1 = box
-        colour = np.asarray(scene.occlusion_colour, np.float32)[None, None, :] * (
-            1 + 0.2 * tex[y0:y1, x0:x1, None]
-        )
+        colour = draw.planar(scene.occlusion_colour) * (1 + 0.2 * tex[y0:y1, x0:x1])
         blend(img, box, a, colour)
 
 
 def camera(img: np.ndarray, scene: Scene, noise: np.ndarray) -> np.ndarray:
-    """Blur, contrast / brightness, grey, sensor noise, 8-bit and JPEG: float (S,S,3) -> uint8."""
-    size = img.shape[0]
+    """Blur, contrast / brightness, grey, sensor noise, 8-bit and JPEG: planar float (3, S, S)
+    and noise -> interleaved uint8 (S, S, 3)."""
+    size = img.shape[-1]
     if scene.blur > 0:
-        img = cv2.GaussianBlur(img, (0, 0), scene.blur * size / 112.0)
+        img = np.stack([cv2.GaussianBlur(c, (0, 0), scene.blur * size / 112.0) for c in img])
     if scene.grayscale:
         # Explicit weighted sum, not a matmul: BLAS threads would spin in every data worker.
-        grey = (
-            img[..., 0] * np.float32(0.299)
-            + img[..., 1] * np.float32(0.587)
-            + img[..., 2] * np.float32(0.114)
-        )
-        img = np.repeat(grey[..., None], 3, axis=2)
+        grey = img[0] * np.float32(0.299) + img[1] * np.float32(0.587) + img[2] * np.float32(0.114)
+        img = np.stack([grey, grey, grey])
     # contrast about mid-grey, brightness, then 8-bit with rounding: one scale and one offset
     gain = np.float32(255.0 * scene.contrast)
     img = img * gain
     img += np.float32(255.0 * (0.5 - 0.5 * scene.contrast + scene.brightness) + 0.5)
     if scene.noise > 0:
         img += noise * np.float32(255.0 * scene.noise)
-    out = np.clip(img, 0, 255, out=img).astype(np.uint8)
+    out = cv2.merge(tuple(np.clip(img, 0, 255, out=img).astype(np.uint8)))
     if scene.jpeg_quality > 0:
         ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(scene.jpeg_quality)])
         out = np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
