@@ -109,7 +109,9 @@ KEY_AUS: dict[str, tuple[int, ...]] = {
 
 
 def sample_emotion_aus(rng: np.random.Generator) -> tuple[str, float, dict[int, float]]:
-    """Draw (emotion, intensity 0..1, AU intensities): prototype * intensity * jitter + extras."""
+    """Draw (emotion, intensity 0..1, AU intensities): prototype * intensity * jitter + extras,
+    rounded to a FACS level 0..5 (0, A..E): whole levels keep "present" (>= 2) one level away
+    from "trace" (1), as in DISFA's coding."""
     names = list(EMOTION_WEIGHTS)
     probs = np.array([EMOTION_WEIGHTS[n] for n in names])
     name = names[int(rng.choice(len(names), p=probs / probs.sum()))]
@@ -126,14 +128,14 @@ def sample_emotion_aus(rng: np.random.Generator) -> tuple[str, float, dict[int, 
             value = 0.0
         if extra[i]:
             value += extra_val[i]
-        aus[au] = float(np.clip(value, 0.0, 5.0))
+        aus[au] = float(np.clip(np.round(value), 0.0, 5.0))  # a FACS level, as DISFA codes them
     return name, intensity, aus
 
 
 def sample_independent_aus(rng: np.random.Generator) -> dict[int, float]:
-    """AU intensities drawn independently: each AU off with p=0.55, else uniform on (0, 5]."""
+    """AU intensities drawn independently: each AU off with p=0.55, else a level 1..5 (A..E)."""
     on = rng.random(len(AUS)) >= 0.55
-    values = rng.uniform(0.0, 5.0, size=len(AUS))
+    values = rng.integers(1, 6, size=len(AUS)).astype(float)
     return {au: float(values[i]) if on[i] else 0.0 for i, au in enumerate(AUS)}
 
 

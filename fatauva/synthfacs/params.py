@@ -14,6 +14,17 @@ from fatauva.topology import AUS
 
 RGB = tuple[float, float, float]
 
+# Random faces keep clear of every label threshold of attributes.py (a test checks that each gap
+# holds its threshold): a label is only learnable, and only fair to score, where the pixels show
+# it. Callers that set a trait directly (the app's sliders) may still put it anywhere.
+ARCH_GAP = (0.42, 0.78)  # Arched_Eyebrows: brow_arch >= 0.6
+BUSHY_GAP = (0.48, 0.76)  # Bushy_Eyebrows: brow_thickness >= 0.62
+AGE_GAP = (32.0, 46.0)  # Young: age < 38
+BEARD_GAP = (0.22, 0.55)  # No_Beard: beard < 0.35
+ASYMMETRY_GAP = (0.15, 0.5)  # Attractive: asymmetry < 0.3
+BLEMISH_GAP = (0.2, 0.5)  # Attractive: blemish < 0.35
+NARROW_GAP = (0.54, 0.70)  # Narrow_Eyes: lid opening < 0.62
+
 SKIN_PALETTE = np.array(  # albedo, lightest to darkest (roughly Fitzpatrick I..VI and beyond)
     [
         [0.97, 0.82, 0.72],
@@ -146,12 +157,32 @@ class FaceParams:
             emotion, intensity = emotions.nearest_emotion(aus), 0.0
         else:
             raise ValueError(f"mode must be 'emotion' or 'independent', got {mode!r}")
-        traits = random_traits(rng)
+        traits = _clear_eye_opening(rng, random_traits(rng), aus)
         scene = random_scene(rng)
         noise = tuple(float(x) for x in rng.normal(0.0, emotions.VA_NOISE_STD, size=2))
         return cls(
             au=aus, traits=traits, scene=scene, emotion=emotion, emotion_intensity=intensity, va_noise=noise
         )
+
+
+def _outside(rng: np.random.Generator, lo: float, hi: float, gap: tuple[float, float]) -> float:
+    """Uniform on [lo, hi] without the open interval `gap`: a trait that a label thresholds inside
+    `gap` is drawn clearly on one side, so every random face's label is visible in its pixels."""
+    below, above = gap[0] - lo, hi - gap[1]
+    u = rng.uniform(0.0, below + above)
+    return float(lo + u if u < below else gap[1] + (u - below))
+
+
+def _clear_eye_opening(rng: np.random.Generator, traits: Traits, aus: dict[int, float]) -> Traits:
+    """Redraw the neutral eye openness (at most 20 times) until the lid opening after the AUs is
+    clearly on one side of the Narrow_Eyes threshold (outside NARROW_GAP)."""
+    from fatauva.synthfacs.geometry import eye_opening  # geometry imports this module
+
+    for _ in range(20):
+        if not NARROW_GAP[0] < eye_opening(traits, aus) < NARROW_GAP[1]:
+            break
+        traits = replace(traits, eye_openness=float(rng.uniform(0.55, 1.2) * (0.93 if traits.male else 1.0)))
+    return traits
 
 
 def _colour(rng: np.random.Generator, palette: np.ndarray, jitter: float) -> RGB:
@@ -166,12 +197,12 @@ def _colour(rng: np.random.Generator, palette: np.ndarray, jitter: float) -> RGB
 def random_traits(rng: np.random.Generator) -> Traits:
     """Identity traits drawn independently of the AUs (lips and skin never follow the expression)."""
     male = bool(rng.random() < 0.5)
-    age = float(rng.choice([rng.uniform(18, 38), rng.uniform(38, 80)], p=[0.6, 0.4]))
-    # Men: a third bearded, most of the rest with some stubble (still "No_Beard" below 0.35).
+    age = float(rng.uniform(18, AGE_GAP[0]) if rng.random() < 0.55 else rng.uniform(AGE_GAP[1], 80))
+    # Men: a third bearded, most of the rest with light stubble (still "No_Beard").
     beard = (
-        float(rng.uniform(0.4, 1.0))
+        float(rng.uniform(BEARD_GAP[1], 1.0))
         if male and rng.random() < 0.35
-        else float(rng.uniform(0.1, 0.34) if male and rng.random() < 0.6 else 0.0)
+        else float(rng.uniform(0.05, BEARD_GAP[0]) if male and rng.random() < 0.6 else 0.0)
     )
     skin_tone = float(rng.uniform(0.0, 1.0) ** 1.2)
     skin = SKIN_PALETTE[min(int(skin_tone * 6), 5)]
@@ -198,11 +229,15 @@ def random_traits(rng: np.random.Generator) -> Traits:
         glasses_colour=_colour(
             rng, np.array([[0.05, 0.05, 0.05], [0.35, 0.2, 0.1], [0.6, 0.55, 0.4]], np.float32), 0.1
         ),
-        brow_arch=float(rng.random()),
-        brow_thickness=float(rng.beta(2, 2)),
+        brow_arch=_outside(rng, 0.0, 1.0, ARCH_GAP),
+        brow_thickness=_outside(rng, 0.05, 1.0, BUSHY_GAP),
         eye_openness=float(rng.uniform(0.55, 1.2) * (0.93 if male else 1.0)),
-        asymmetry=float(rng.beta(1.5, 4)),
-        blemish=float(rng.beta(1.5, 4)),
+        asymmetry=float(
+            rng.uniform(0.0, ASYMMETRY_GAP[0]) if rng.random() < 0.6 else rng.uniform(ASYMMETRY_GAP[1], 1.0)
+        ),
+        blemish=float(
+            rng.uniform(0.0, BLEMISH_GAP[0]) if rng.random() < 0.6 else rng.uniform(BLEMISH_GAP[1], 1.0)
+        ),
         face_width=float(rng.uniform(-1, 1)),
         jaw_width=float(rng.uniform(-1, 1)),
         jaw_square=float(rng.uniform(-1, 1)),
@@ -248,7 +283,7 @@ def random_scene(rng: np.random.Generator) -> Scene:
         ),  # photos downscaled to 112 px are soft
         noise=float(rng.uniform(0, 0.04)),
         jpeg_quality=int(rng.integers(30, 96)) if rng.random() < 0.5 else 0,
-        occlusion=int(rng.choice(3, p=[0.85, 0.08, 0.07])),
+        occlusion=int(rng.choice(3, p=[0.9, 0.05, 0.05])),
         occlusion_box=(
             float(rng.uniform(0.1, 0.9)),
             float(rng.uniform(0.3, 1.0)),
