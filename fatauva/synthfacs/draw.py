@@ -82,7 +82,9 @@ def blend(img: np.ndarray, box: tuple[int, int, int, int], alpha: np.ndarray, co
     colour (3,) or planar (3, h, w)."""
     x0, y0, x1, y1 = box
     region = img[:, y0:y1, x0:x1]
-    region += (planar(colour) - region) * alpha
+    step = planar(colour) - region
+    step *= alpha
+    region += step
 
 
 def scale_region(img: np.ndarray, box: tuple[int, int, int, int], alpha: np.ndarray, factor: float) -> None:
@@ -141,13 +143,16 @@ def _cr_basis(samples: int) -> np.ndarray:
     ).astype(np.float32)
 
 
+@lru_cache(maxsize=64)
+def _cr_index(n: int, closed: bool) -> np.ndarray:
+    """Indices of the 4 control points of each of the curve's segments, (segments, 4)."""
+    if closed:
+        return (np.arange(n)[:, None] + np.arange(-1, 3)[None, :]) % n
+    return np.clip(np.arange(n - 1)[:, None] + np.arange(-1, 3)[None, :], 0, n - 1)
+
+
 def catmull_rom(points: np.ndarray, samples: int = 6, closed: bool = False) -> np.ndarray:
     """A smooth curve through control points (N, 2) -> (M, 2), `samples` per segment."""
     p = np.asarray(points, np.float32)
-    n = len(p)
-    if closed:
-        idx = (np.arange(n)[:, None] + np.arange(-1, 3)[None, :]) % n
-    else:
-        idx = np.clip(np.arange(n - 1)[:, None] + np.arange(-1, 3)[None, :], 0, n - 1)
-    out = np.einsum("sk,nkd->nsd", _cr_basis(samples), p[idx]).reshape(-1, 2)
+    out = np.einsum("sk,nkd->nsd", _cr_basis(samples), p[_cr_index(len(p), closed)]).reshape(-1, 2)
     return out if closed else np.concatenate([out, p[-1:]])

@@ -135,4 +135,4 @@ def remap(img: np.ndarray, maps: tuple[np.ndarray, np.ndarray], nearest: bool = 
         return cv2.remap(img, maps[0], maps[1], mode, borderMode=cv2.BORDER_REPLICATE)
     # One 3-channel remap, not three planar ones: same pixels as the interleaved image gives.
     out = cv2.remap(cv2.merge(tuple(img)), maps[0], maps[1], mode, borderMode=cv2.BORDER_REPLICATE)
-    return np.stack(cv2.split(out))
+    return np.ascontiguousarray(out.transpose(2, 0, 1))
