@@ -351,6 +351,9 @@ def camera(img: np.ndarray, scene: Scene, noise: np.ndarray) -> np.ndarray:
         img += noise * np.float32(255.0 * scene.noise)
     out = cv2.merge(tuple(np.clip(img, 0, 255, out=img).astype(np.uint8)))
     if scene.jpeg_quality > 0:
-        ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(scene.jpeg_quality)])
-        out = np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+        # Contiguous BGR in, RGB decoded directly: reversed-stride views made OpenCV take a copy
+        # path that cost more than the codec itself.
+        bgr = cv2.cvtColor(out, cv2.COLOR_RGB2BGR)
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(scene.jpeg_quality)])
+        out = cv2.imdecode(buf, cv2.IMREAD_COLOR_RGB)
     return out
