@@ -129,6 +129,14 @@ def add_bump(z: np.ndarray, centre, radii, amp: float) -> None:
     z[y0:y1, x0:x1] += t
 
 
+def xy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Coordinates x (K,) and y (K,) -> points (K, 2) float32 (np.stack costs ~5 us a call)."""
+    out = np.empty((len(x), 2), np.float32)
+    out[:, 0] = x
+    out[:, 1] = y
+    return out
+
+
 def curve(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Points on the straight segment a->b at parameters t (K,) -> (K, 2)."""
     return a[None, :] * (1 - t[:, None]) + b[None, :] * t[:, None]

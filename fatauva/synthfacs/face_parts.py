@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from fatauva.synthfacs import draw
-from fatauva.synthfacs.draw import bbox, blend, line_alpha, poly_alpha, scale_region
+from fatauva.synthfacs.draw import bbox, blend, line_alpha, poly_alpha, scale_region, xy
 from fatauva.synthfacs.geometry import Brow, Eye, FaceGeometry, Mouth, T
 from fatauva.synthfacs.params import FaceParams
 from fatauva.template import template_points
@@ -97,18 +97,18 @@ def _forehead(canvas: np.ndarray, params: FaceParams, geo: FaceGeometry, k: floa
     rows = y0 - np.arange(3) * 0.026 * s
     if k > 0.03:
         xs = np.linspace(0.33 * s, 0.67 * s, 9)
-        lines = [np.stack([xs, y + np.sin(xs / s * 9 + j) * 0.004 * s], 1) for j, y in enumerate(rows)]
+        lines = [xy(xs, y + np.sin(xs / s * 9 + j) * 0.004 * s) for j, y in enumerate(rows)]
         crease(canvas, lines, 0.07 * k, 1.0 * px)
     if au[1] > 0:
         mid = np.linspace(left.centre[5, 0], right.centre[5, 0], 7)
         bend = np.sin(mid / s * 7) * 0.003 * s
-        crease(canvas, [np.stack([mid, y - bend], 1) for y in rows], 0.05 * au[1], 1.1 * px)
+        crease(canvas, [xy(mid, y - bend) for y in rows], 0.05 * au[1], 1.1 * px)
     if au[2] > 0:
         lines = []
         for brow in (left, right):
             xs2 = np.linspace(brow.centre[7, 0], brow.centre[-1, 0], 5)
             rise = 0.004 * s * np.linspace(0.0, 1.0, 5)
-            lines += [np.stack([xs2, y + rise], 1) for y in rows]
+            lines += [xy(xs2, y + rise) for y in rows]
         crease(canvas, lines, 0.05 * au[2], 1.1 * px)
     if au[4] > 0:
         glabella = [

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fatauva.synthfacs.draw import catmull_rom
+from fatauva.synthfacs.draw import catmull_rom, xy
 from fatauva.synthfacs.params import FaceParams, Traits
 from fatauva.template import template_points
 
@@ -206,16 +206,16 @@ def _eye(
     base = centre[1] + (0.5 - T) * tilt
     up_shape = LID_UP
     low_shape = LID_LOW ** (0.9 + 0.8 * au[7] / 5)  # AU7 straightens the lower lid
-    upper = np.stack([x, base - up * s * up_shape], 1)
-    lower = np.stack([x, base + low * s * low_shape], 1)
-    crease = np.stack([x * 0.98 + centre[0] * 0.02, base - (up0 * 1.45 + 0.006) * s * up_shape**0.7], 1)
+    upper = xy(x, base - up * s * up_shape)
+    lower = xy(x, base + low * s * low_shape)
+    crease = xy(x * 0.98 + centre[0] * 0.02, base - (up0 * 1.45 + 0.006) * s * up_shape**0.7)
     iris = np.array([centre[0] + gaze[0] * w * 0.25, centre[1] + gaze[1] * EYE_UP * s * 0.5], np.float32)
     return Eye(
         centre.copy(),
         side,
-        upper.astype(np.float32),
-        lower.astype(np.float32),
-        crease.astype(np.float32),
+        upper,
+        lower,
+        crease,
         iris,
         0.026 * s,
         up0 * s,
@@ -241,9 +241,9 @@ def _brow(tr: Traits, au: dict[int, float], eye_centre: np.ndarray, side: int, s
     t_in, t_out = 0.02 * s * thick, 0.008 * s * thick
     th = t_in * (1 - T) + t_out * T
     th = th * BROW_HEAD
-    centre = np.stack([x, y], 1).astype(np.float32)
-    top = np.stack([x, y - 0.6 * th], 1).astype(np.float32)
-    bottom = np.stack([x, y + 0.4 * th], 1).astype(np.float32)
+    centre = xy(x, y)
+    top = xy(x, y - 0.6 * th)
+    bottom = xy(x, y + 0.4 * th)
     return Brow(centre, top, bottom, float(rest_y), side)
 
 
@@ -279,7 +279,7 @@ def _mouth(
     lower_bottom = lower_top + t_low * LOWER_LIP - push17
 
     def stack(ys: np.ndarray) -> np.ndarray:
-        return np.stack([x, ys], 1).astype(np.float32)
+        return xy(x, ys)
 
     return Mouth(
         stack(upper_top),

@@ -99,7 +99,7 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
     np.maximum(lit, face, out=lit)
     face_parts.folds(img, params, geo)
     face_parts.paint_nostrils(img, geo, skin)
-    brow_colour = np.asarray(tr.hair_colour, np.float32) * (0.55 if np.mean(tr.hair_colour) > 0.35 else 0.85)
+    brow_colour = np.asarray(tr.hair_colour, np.float32) * (0.55 if sum(tr.hair_colour) / 3 > 0.35 else 0.85)
     for brow in geo.brows:
         face_parts.paint_brow(img, params, brow, brow_colour, hair_tex)
     shadow = np.asarray(tr.iris_colour, np.float32) * 0.5 + skin * 0.3
