@@ -21,13 +21,17 @@ RADII = (0.40, 0.52)
 NOSE_END = 0.605  # crop units: where the nose meets the upper lip
 
 
+@lru_cache(maxsize=4)
 def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    """3x3 rotation from angles in degrees."""
+    """3x3 rotation from angles in degrees (read-only: cached, as the warp and the landmark
+    projection of a face both need it)."""
     y, p, r = np.deg2rad([yaw, pitch, roll])
     ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
     rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
     rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
-    return rz @ rx @ ry
+    r = rz @ rx @ ry
+    r.setflags(write=False)
+    return r
 
 
 def head_depth(x: np.ndarray, y: np.ndarray, traits: Traits, size: int) -> np.ndarray:
@@ -46,24 +50,26 @@ def head_depth(x: np.ndarray, y: np.ndarray, traits: Traits, size: int) -> np.nd
 
 
 @lru_cache(maxsize=4)
-def _squares(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """((x/S - cx)/rx)^2 as a row (1, S) and ((y/S - cy)/ry)^2 as a column (S, 1)."""
+def _skull(size: int) -> np.ndarray:
+    """The skull's paraboloid part of `head_depth` on the pixel grid (S, S), the same for every
+    face: built once per process, read-only."""
     t = np.arange(size, dtype=np.float32) / np.float32(size)
     u2 = np.square((t - CENTRE[0]) / RADII[0])[None, :]
     v2 = np.square((t - CENTRE[1]) / RADII[1])[:, None]
-    return u2, v2
+    z = np.maximum(np.float32(1.0) - u2 - v2, 0.0) * np.float32(DEPTH * size)
+    z.setflags(write=False)
+    return z
 
 
 def head_depth_grid(traits: Traits, size: int) -> np.ndarray:
-    """`head_depth` on the whole pixel grid (S, S), computed the cheap way: the skull from
-    cached squares, the nose only on the rows and columns it covers."""
+    """`head_depth` on the whole pixel grid (S, S), computed the cheap way: the skull cached,
+    the nose only on the rows and columns it covers (a row of xs and a column of ys broadcast)."""
     s = float(size)
-    u2, v2 = _squares(size)
-    z = np.maximum(np.float32(1.0) - u2 - v2, 0.0) * np.float32(DEPTH * s)
+    z = _skull(size).copy()
     half = (0.045 + 0.006 * traits.nose_width) * s
     x0, x1 = max(int(0.5 * s - half), 0), min(int(0.5 * s + half) + 2, size)
     y0, y1 = int(0.40 * s), min(int(NOSE_END * s) + 2, size)
-    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    xs, ys = np.arange(x0, x1, dtype=np.float32)[None, :], np.arange(y0, y1, dtype=np.float32)[:, None]
     nose = head_depth(xs, ys, traits, size) - DEPTH * s * np.maximum(
         1.0 - np.square((xs / s - CENTRE[0]) / RADII[0]) - np.square((ys / s - CENTRE[1]) / RADII[1]), 0.0
     )
