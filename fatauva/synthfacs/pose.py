@@ -130,7 +130,7 @@ def warp_maps(
         rx, ry = qx - b[0] * z, qy - b[1] * z
         x = a_inv[0, 0] * rx + a_inv[0, 1] * ry + c[0]
         y = a_inv[1, 0] * rx + a_inv[1, 1] * ry + c[1]
-    return x.astype(np.float32), y.astype(np.float32)
+    return x.astype(np.float32, copy=False), y.astype(np.float32, copy=False)
 
 
 def remap(img: np.ndarray, maps: tuple[np.ndarray, np.ndarray], nearest: bool = False) -> np.ndarray:

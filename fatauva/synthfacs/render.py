@@ -15,7 +15,7 @@ import numpy as np
 from fatauva.synthfacs import emotions, face_parts, masks, pose, shading, surroundings
 from fatauva.synthfacs.attributes import PRESENT_MIN, attribute_vector
 from fatauva.synthfacs.banks import banks
-from fatauva.synthfacs.draw import planar
+from fatauva.synthfacs.draw import bbox, planar
 from fatauva.synthfacs.geometry import build
 from fatauva.synthfacs.params import FaceParams
 from fatauva.topology import AUS
@@ -114,15 +114,16 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
 
     head = pose.head_depth_grid(tr, size)
     z = shading.height_field(params, geo, head, grid)
-    diffuse, spec = shading.shade(z, params, shininess=18.0)
+    x0, y0, x1, y1 = face_box = bbox(geo.outline, size)  # the face's coverage is 0 outside it
+    diffuse, spec = shading.shade(z, params, 18.0, face_box)
     factor = diffuse - 1.0
     factor *= lit
     factor += 1.0
     img *= factor
     img *= planar(sc.light_colour)
-    spec *= face
+    spec *= face[y0:y1, x0:x1]
     spec *= 0.08 + 0.1 * (1 - tr.blemish)
-    img += spec
+    img[:, y0:y1, x0:x1] += spec
 
     landmarks = geo.landmarks
     stack = masks.frontal_masks(geo) if with_masks else None

@@ -75,8 +75,12 @@ def light_vector(params: FaceParams) -> np.ndarray:
     return np.array([np.cos(el) * np.cos(az), -np.cos(el) * np.sin(az), np.sin(el)], np.float32)
 
 
-def shade(z: np.ndarray, params: FaceParams, shininess: float) -> tuple[np.ndarray, np.ndarray]:
-    """Diffuse factor (S, S) (1 where the surface faces the camera) and specular term (S, S)."""
+def shade(
+    z: np.ndarray, params: FaceParams, shininess: float, box: tuple[int, int, int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Diffuse factor (S, S) (1 where the surface faces the camera) and specular term inside
+    `box` (x0, y0, x1, y1), shape (y1-y0, x1-x0): highlights are drawn on the face only, which
+    lies in that box, and the power is the costliest op here."""
     sc = params.scene
     zx = cv2.Sobel(z, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
     zy = cv2.Sobel(z, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
@@ -87,6 +91,8 @@ def shade(z: np.ndarray, params: FaceParams, shininess: float) -> tuple[np.ndarr
     diffuse = (sc.ambient + sc.light_strength * np.maximum(ndotl, 0.0)) * (1.0 / flat)
     hx, hy, hz = lx, ly, lz + 1.0
     hn = 1.0 / np.sqrt(hx * hx + hy * hy + hz * hz)
+    x0, y0, x1, y1 = box
+    zx, zy, inv = zx[y0:y1, x0:x1], zy[y0:y1, x0:x1], inv[y0:y1, x0:x1]
     ndoth = np.maximum((hz - hx * zx - hy * zy) * inv * hn, 0.0)
     spec = np.power(ndoth, shininess) * sc.light_strength
-    return diffuse.astype(np.float32), spec.astype(np.float32)
+    return diffuse.astype(np.float32, copy=False), spec.astype(np.float32, copy=False)
