@@ -16,6 +16,7 @@ from typing import Any
 from fatauva.model import FatauvaConfig
 
 SYNTH = "synthfacs"
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # Data sources per stage (§3): the stage's labels come from the named adapter of train.datasets.
 STAGE_DATA: dict[int, tuple[str, ...]] = {
     1: (SYNTH, "celeba"),
@@ -62,6 +63,12 @@ class TrainConfig:
     channels_last: bool = True  # NHWC weights and inputs: ~15% faster training on a CPU (oneDNN)
     cache_dir: str = "cache/crops"  # aligned crops of the real datasets, made once
     synth_mode: str = "emotion"  # FaceParams.random mode of the SynthFACS splits
+    # SynthFACS train faces rendered once (num_workers processes) and reused by every epoch and
+    # stage, flipped at random (train.datasets.synthpool); 0 = render every sample on the fly.
+    synth_pool: int = 0
+    # autocast: "auto" = fp16 on CUDA, bf16 on a CPU with native bf16 (AVX512-BF16 / AMX), else fp32;
+    # or "fp32", "bf16", "fp16" (CUDA only). Evaluation always runs in fp32.
+    precision: str = "auto"
     va_t: float = 1.0  # smooth-l1 turning point t, eq. 2
     va_center_lambda: float = 0.01  # weight of the centre loss, eq. 1
     eval_size: int = 2000  # SynthFACS test faces scored for the final model card
@@ -78,6 +85,12 @@ class TrainConfig:
         self.stages = tuple(sorted(set(int(s) for s in self.stages)))
         if not self.stages or not set(self.stages) <= {1, 2, 3}:
             raise ValueError(f"stages must be a subset of 1,2,3, got {self.stages}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.synth_pool < 0:
+            raise ValueError(
+                f"synth_pool must be 0 (render on the fly) or a number of faces, got {self.synth_pool}"
+            )
         for k in (1, 2, 3):
             data = self.stage(k).data
             if data not in STAGE_DATA[k]:

@@ -5,8 +5,10 @@ labels, stage 3 the V-A layer on valence / arousal (class or regression loss, §
 freezes what came before (`FatauvaNet.set_stage`).
 """
 
+import functools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -17,6 +19,7 @@ from fatauva.losses import VARegressionLoss, masked_cross_entropy, va_class_loss
 from fatauva.model import FatauvaNet
 from train.config import SYNTH, StageConfig, TrainConfig
 from train.datasets import real_dataset, synthfacs_dataset
+from train.datasets.synthpool import SynthFACSPool, render_pool
 from train.sampling import binary_balance_weights, va_balance_weights
 
 STAGE_TASK = {1: "attributes", 2: "aus", 3: "va"}
@@ -89,6 +92,12 @@ def _spread(dataset: Dataset, n: int) -> Dataset:
     return Subset(dataset, np.linspace(0, len(dataset) - 1, n).round().astype(int).tolist())
 
 
+@functools.lru_cache(maxsize=1)
+def _pool(split: str, n: int, size: int, mode: str, workers: int, cache_dir: str) -> SynthFACSPool:
+    """One rendered pool per process, shared by the stages that train on the same faces."""
+    return render_pool(split, n, size, mode, workers=workers, cache_dir=Path(cache_dir) / "synthfacs")
+
+
 def stage_data(cfg: TrainConfig, stage: int, input_size: int) -> StageData:
     """Build the data of `stage` as configured: SynthFACS rendered on the fly, or a real dataset
     cropped once into `cfg.cache_dir` (train.datasets)."""
@@ -96,7 +105,11 @@ def stage_data(cfg: TrainConfig, stage: int, input_size: int) -> StageData:
     val_size = min(sc.val_size, 2 * sc.batch_size) if cfg.dry_run else sc.val_size
     if sc.data == SYNTH:
         train_size = cfg.dry_run_steps * sc.batch_size if cfg.dry_run else sc.train_size
-        train = synthfacs_dataset(sc.train_split, train_size, input_size, cfg.synth_mode)
+        if cfg.synth_pool:
+            n = min(cfg.synth_pool, train_size)
+            train = _pool(sc.train_split, n, input_size, cfg.synth_mode, cfg.num_workers, cfg.cache_dir)
+        else:
+            train = synthfacs_dataset(sc.train_split, train_size, input_size, cfg.synth_mode)
         # Rendered once per stage rather than once per epoch: validation is scored every epoch.
         rendered = synthfacs_dataset(sc.val_split, val_size, input_size, cfg.synth_mode)
         val = [rendered[i] for i in range(len(rendered))]

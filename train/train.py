@@ -18,7 +18,7 @@ import os
 import shlex
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from fatauva.checkpoint import load_model, save_model
 from fatauva.model import FatauvaNet
-from train.config import TrainConfig, describe, load_config, parse_args
+from train.config import SYNTH, TrainConfig, describe, load_config, parse_args
 from train.evaluate import evaluate_synthfacs, stage_metric
 from train.sampling import DistributedWeightedSampler
 from train.stages import STAGE_TASK, StageData, StageObjective, learning_rate, make_optimizer, stage_data
@@ -164,12 +164,36 @@ def build_stage(cfg: TrainConfig, rt: Runtime, model: FatauvaNet, stage: int) ->
         objective=objective,
         wrapped=DistributedDataParallel(objective) if rt.world > 1 else objective,
         optimizer=make_optimizer(objective, sc),
-        scaler=torch.amp.GradScaler("cuda", enabled=rt.device.type == "cuda"),
+        scaler=torch.amp.GradScaler(
+            "cuda", enabled=autocast_dtype(cfg.precision, rt.device) == torch.float16
+        ),
         sampler=sampler,
         loader=loader,
         n_steps=n_steps,
         n_epochs=epochs_of(cfg, stage),
     )
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype of `precision` on `device` (None = fp32); see TrainConfig.precision."""
+    if precision == "fp32":
+        return None
+    if precision == "fp16":
+        if device.type != "cuda":
+            raise ValueError("precision=fp16 needs a CUDA device; on a CPU use bf16 or fp32")
+        return torch.float16
+    if precision == "bf16":
+        return torch.bfloat16
+    if device.type == "cuda":
+        return torch.float16
+    native = device.type == "cpu" and torch.backends.mkldnn.is_available()
+    return torch.bfloat16 if native and torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
+
+
+def autocast(precision: str, device: torch.device) -> AbstractContextManager:
+    """Mixed precision for the forward pass and the loss (the GradScaler handles fp16 gradients)."""
+    dtype = autocast_dtype(precision, device)
+    return nullcontext() if dtype is None else torch.autocast(device.type, dtype=dtype)
 
 
 def restore_stage(run: StageRun, state: TrainState) -> None:
@@ -187,7 +211,7 @@ def train_epoch(cfg: TrainConfig, rt: Runtime, run: StageRun, epoch: int, step: 
     """One epoch of `run`; returns the global optimiser step count after it."""
     sc = cfg.stage(run.stage)
     task = STAGE_TASK[run.stage]
-    amp = torch.autocast("cuda", dtype=torch.float16) if rt.device.type == "cuda" else nullcontext()
+    amp = autocast(cfg.precision, rt.device)
     run.sampler.set_epoch(epoch)
     run.objective.train()
     desc = f"stage {run.stage} epoch {epoch + 1}/{run.n_epochs}"
@@ -314,7 +338,14 @@ def run(cfg: TrainConfig, command: str) -> Path:
     folder = out_dir / "model"
     if rt.main:
         metrics = evaluate_synthfacs(model, cfg, rt.device)
-        save_model(model.cpu(), folder, metrics=metrics, command=command, trained_on=trained_on(cfg))
+        save_model(
+            model.cpu(),
+            folder,
+            metrics=metrics,
+            command=command,
+            trained_on=trained_on(cfg),
+            limitations=limitations(cfg),
+        )
         tqdm.write(f"saved {folder}")
     if rt.world > 1:
         dist.barrier()
@@ -330,6 +361,29 @@ def trained_on(cfg: TrainConfig) -> str:
         where = f" ({sc.root})" if sc.root else ""
         parts.append(f"stage {k} ({STAGE_TASK[k]}): {sc.data}{where}, {epochs_of(cfg, k)} epoch(s)")
     return "; ".join(parts) + "."
+
+
+SYNTHETIC_ONLY = (
+    "Every stage saw SynthFACS faces only: procedural drawings in the aligned template crop, not "
+    "photographs, and no real face or label. The figures above are on the SynthFACS test split; on "
+    "real photos the weights are a demonstration, not a measurement instrument: expect errors that "
+    "follow lighting, skin tone, age and face shape in ways the renderer does not cover, and do not "
+    "use them for decisions about people (hiring, security, health, or emotion surveillance). "
+    "Faces must be detected and aligned with fatauva.faces first; profiles beyond about 25 degrees "
+    "of yaw, strong occlusion and very small faces are outside what they were trained on."
+)
+
+
+def limitations(cfg: TrainConfig) -> str:
+    """What the weights are not good for, for the model card."""
+    real = [f"stage {k}: {cfg.stage(k).data}" for k in cfg.stages if cfg.stage(k).data != SYNTH]
+    if not real:
+        return SYNTHETIC_ONLY
+    return (
+        f"Real training data ({', '.join(real)}) carries that dataset's population and labelling "
+        "biases and licence; check both before use, and do not use the weights for decisions about "
+        "people (hiring, security, health, or emotion surveillance)."
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
