@@ -93,6 +93,7 @@ def render_card(
     metrics: PlainMetrics,
     command: str | None,
     trained_on: str | None,
+    limitations: str | None = None,
     repo_id: str | None = None,
 ) -> ModelCard:
     """The README.md model card of saved weights; metadata (library, tags) from the model's Hub mixin."""
@@ -107,6 +108,7 @@ def render_card(
         config=config,
         config_items=list(asdict(config).items()),
         trained_on=trained_on or "Not stated when these weights were saved.",
+        limitations=limitations or "Not stated when these weights were saved.",
         command=command or "# not recorded",
         tables=metric_tables(metrics) if metrics else [],
         sha256=sha256,

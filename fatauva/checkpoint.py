@@ -87,12 +87,14 @@ def save_model(
     metrics: dict | None = None,
     command: str | None = None,
     trained_on: str | None = None,
+    limitations: str | None = None,
     repo_id: str | None = None,
 ) -> Path:
     """Write model.safetensors + config.json (the Hub mixin), metrics.json and a README.md card.
 
     metrics: nested mapping of numbers (or fatauva.metrics reports), shown as tables in the card;
-    command: the command line that trained the weights; trained_on: one sentence on the data.
+    command: the command line that trained the weights; trained_on: one sentence on the data;
+    limitations: what the weights are not good for (the card's "Limitations" section).
     Returns the folder. Refuses a `fused()` copy, whose weights a fresh model could not load.
     """
     if not isinstance(model, FatauvaNet):
@@ -108,7 +110,13 @@ def save_model(
     (folder / METRICS_NAME).write_text(json.dumps(plain, indent=2) + "\n", encoding="utf-8")
     sha256 = file_sha256(folder / WEIGHTS_NAME)
     card = render_card(
-        model, sha256=sha256, metrics=plain, command=command, trained_on=trained_on, repo_id=repo_id
+        model,
+        sha256=sha256,
+        metrics=plain,
+        command=command,
+        trained_on=trained_on,
+        limitations=limitations,
+        repo_id=repo_id,
     )
     card.save(folder / "README.md")
     return folder
@@ -121,6 +129,7 @@ def push_model(
     metrics: dict | None = None,
     command: str | None = None,
     trained_on: str | None = None,
+    limitations: str | None = None,
     private: bool | None = None,
     token: str | None = None,
     commit_message: str = "Upload FATAUVA-Net weights",
@@ -130,7 +139,13 @@ def push_model(
     repo_id = api.create_repo(repo_id, private=private, exist_ok=True).repo_id
     with tempfile.TemporaryDirectory() as tmp:
         folder = save_model(
-            model, tmp, metrics=metrics, command=command, trained_on=trained_on, repo_id=repo_id
+            model,
+            tmp,
+            metrics=metrics,
+            command=command,
+            trained_on=trained_on,
+            limitations=limitations,
+            repo_id=repo_id,
         )
         commit = api.upload_folder(
             repo_id=repo_id, folder_path=folder, repo_type="model", commit_message=commit_message

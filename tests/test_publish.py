@@ -50,6 +50,7 @@ def trained_folder(tmp_path):
         metrics={"attributes": {"mean_accuracy": 0.5}},
         command="python -m train.train train/configs/bundled.json",
         trained_on="stage 1 (attributes): synthfacs, 2 epoch(s).",
+        limitations="Trained on SynthFACS only.",
     )
     return folder, model
 
@@ -90,3 +91,28 @@ def test_a_missing_folder_or_evaluation_is_one_sentence(tmp_path, monkeypatch, t
         publish.main(
             ["--checkpoint", str(folder), "--repo-id", "me/x", "--eval-json", str(tmp_path / "missing.json")]
         )
+
+
+def test_out_writes_the_folder_with_every_evaluation_and_the_limitations(tmp_path, trained_folder):
+    folder, model = trained_folder
+    synth, real = tmp_path / "synth.json", tmp_path / "real.json"
+    synth.write_text(json.dumps({"data": "synthfacs", "split": "test", "aus": {"mean_f1": 0.9321}}))
+    real.write_text(json.dumps({"data": "realfaces", "smile_auc": 0.8765}))
+    out = tmp_path / "weights"
+    publish.main(
+        ["--checkpoint", str(folder), "--out", str(out), "--eval-json", str(synth), "--eval-json", str(real)]
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (
+        metrics["synthfacs_test"]["aus"]["mean_f1"] == 0.9321
+        and metrics["realfaces_all"]["smile_auc"] == 0.8765
+    )
+    card = (out / "README.md").read_text()
+    assert "0.9321" in card and "0.8765" in card and "SynthFACS only" in card
+    assert (out / "model.safetensors").read_bytes() == (folder / "model.safetensors").read_bytes()
+
+
+def test_publishing_needs_a_repo_or_a_folder(trained_folder):
+    folder, _ = trained_folder
+    with pytest.raises(SystemExit):
+        publish.main(["--checkpoint", str(folder)])

@@ -88,7 +88,11 @@ def test_a_run_saves_every_stage_a_log_and_a_loadable_model(tmp_path, fake_data)
     ]
     loaded = load_model(folder)
     assert loaded.kind == "local" and loaded.config.input_size == 32
-    assert "python -m train.train tiny" in (folder / "README.md").read_text()
+    card = (folder / "README.md").read_text()
+    assert (
+        "python -m train.train tiny" in card
+        and "## Limitations\n\nEvery stage saw SynthFACS faces only" in card
+    )
     with open(tmp_path / "run" / "log.csv") as f:
         rows = list(csv.DictReader(f))
     assert {r["stage"] for r in rows} == {"1", "2", "3"}

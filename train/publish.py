@@ -1,13 +1,17 @@
-"""Push a trained model folder to the Hugging Face Hub, its model card filled from an evaluation.
+"""Push a trained model folder to the Hugging Face Hub, its model card filled from evaluations;
+or write it to a local folder (how the bundled weights in weights/ are made).
 
     python -m train.publish --checkpoint runs/bundled/model --repo-id owner/name \
-        [--eval-json eval.json] [--private]
+        [--eval-json eval.json ...] [--private]
+    python -m train.publish --checkpoint runs/bundled/model --out weights \
+        --eval-json synthfacs_test.json --eval-json realfaces.json
 
 The folder is what train.train saved with fatauva.checkpoint.save_model (model.safetensors +
 config.json + metrics.json + README.md). It is loaded strictly (so broken weights never reach
 the Hub) and uploaded as one commit by fatauva.checkpoint.push_model, which writes the card
-again with the metrics of `--eval-json` (the JSON of train.evaluate) or, without it, those
-saved in the folder. The training command and data sentence of the card are kept.
+again with the metrics of `--eval-json` (the JSON of train.evaluate; several are kept side by
+side under "<data>_<split>") or, without it, those saved in the folder. The training command,
+data sentence and limitations of the card are kept.
 """
 
 import argparse
@@ -16,12 +20,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fatauva.checkpoint import load_model, push_model
+from fatauva.checkpoint import load_model, push_model, save_model
 from train.config import read_json
 
 # Sections of our own card template (fatauva/model_card.md) that publishing keeps.
 _COMMAND = re.compile(r"## How these weights were made\s*```bash\n(.*?)\n```", re.DOTALL)
 _TRAINED_ON = re.compile(r"## Training data\s*\n(.*?)\n\s*## ", re.DOTALL)
+_LIMITATIONS = re.compile(r"## Limitations\s*\n(.*?)\n\s*## ", re.DOTALL)
 
 
 def read_eval_json(path: Path) -> dict[str, Any]:
@@ -32,6 +37,20 @@ def read_eval_json(path: Path) -> dict[str, Any]:
     return metrics
 
 
+def merge_evaluations(paths: list[Path]) -> dict[str, Any]:
+    """One evaluation as it is; several under "<data>_<split>" keys (e.g. synthfacs_test, realfaces_test)."""
+    evaluations = [read_eval_json(p) for p in paths]
+    if len(evaluations) == 1:
+        return evaluations[0]
+    merged: dict[str, Any] = {}
+    for path, ev in zip(paths, evaluations, strict=True):
+        key = f"{ev.get('data', path.stem)}_{ev.get('split', 'all')}"
+        if key in merged:
+            raise ValueError(f"two evaluation JSONs are both {key}: {path} repeats one given before")
+        merged[key] = ev
+    return merged
+
+
 def card_section(folder: Path, pattern: re.Pattern) -> str | None:
     """A section of the folder's model card (the training command or data sentence), if recorded."""
     card = folder / "README.md"
@@ -39,18 +58,33 @@ def card_section(folder: Path, pattern: re.Pattern) -> str | None:
     return found.group(1).strip() if found else None
 
 
-def publish(checkpoint: Path, repo_id: str, eval_json: Path | None = None, private: bool = False) -> str:
-    """Upload `checkpoint` to `repo_id` (created if needed); returns the commit URL."""
+def publish(
+    checkpoint: Path,
+    repo_id: str | None = None,
+    eval_json: list[Path] | None = None,
+    private: bool = False,
+    out: Path | None = None,
+) -> str:
+    """Upload `checkpoint` to `repo_id` (created if needed) and return the commit URL, or, with
+    `out`, write the folder there with its card and return that path."""
     loaded = load_model(checkpoint)
     if loaded.kind != "local":
         raise FileNotFoundError(f"no model folder at {checkpoint}")
-    metrics = read_eval_json(eval_json) if eval_json is not None else loaded.metrics
+    metrics = merge_evaluations(eval_json) if eval_json else loaded.metrics
+    card = {
+        "metrics": metrics,
+        "command": card_section(checkpoint, _COMMAND),
+        "trained_on": card_section(checkpoint, _TRAINED_ON),
+        "limitations": card_section(checkpoint, _LIMITATIONS),
+    }
+    if out is not None:
+        return str(save_model(loaded.model, out, **card))
+    if not repo_id:
+        raise ValueError("name a Hub repository with --repo-id, or a local folder with --out")
     return push_model(
         loaded.model,
         repo_id,
-        metrics=metrics,
-        command=card_section(checkpoint, _COMMAND),
-        trained_on=card_section(checkpoint, _TRAINED_ON),
+        **card,
         private=private,
         commit_message=f"Upload FATAUVA-Net weights (sha256 {loaded.sha256[:12]})",
     )
@@ -61,12 +95,16 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument(
         "--checkpoint", type=Path, required=True, help="folder saved by train.train (out_dir/model)"
     )
-    p.add_argument("--repo-id", required=True, help="Hub repository owner/name")
-    p.add_argument("--eval-json", type=Path, default=None, help="JSON written by train.evaluate --json")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--repo-id", help="Hub repository owner/name")
+    where.add_argument("--out", type=Path, help="write the folder here instead (e.g. weights)")
+    p.add_argument(
+        "--eval-json", type=Path, action="append", help="JSON written by train.evaluate --json (repeatable)"
+    )
     p.add_argument("--private", action="store_true", help="create the repository as private")
     args = p.parse_args(argv)
     try:
-        url = publish(args.checkpoint, args.repo_id, args.eval_json, args.private)
+        url = publish(args.checkpoint, args.repo_id, args.eval_json, args.private, args.out)
     except (ValueError, FileNotFoundError) as err:
         sys.exit(f"error: {err}")
     print(url)
