@@ -19,8 +19,8 @@ from fatauva.template import template_points
 
 
 def age_k(params: FaceParams) -> float:
-    """Wrinkle depth from age: 0 at 25 years, 1 at 75."""
-    return min(max((params.traits.age - 25.0) / 50.0, 0.0), 1.0)
+    """Wrinkle depth from age: 0 at 28 years, 1 at 68 (random faces: <= 0.1 when Young, >= 0.45 when not)."""
+    return min(max((params.traits.age - 28.0) / 40.0, 0.0), 1.0)
 
 
 def crease(canvas: np.ndarray, lines: list[np.ndarray], depth: float, width: float) -> None:
@@ -55,9 +55,9 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
             np.array([outer + [side * 0.012 * s, d * 0.012 * s], outer + [side * 0.045 * s, d * 0.03 * s]])
             for d in (-0.6, 0.3, 1.1)
         ]
-        crease(canvas, feet, 0.04 * au[6] + 0.12 * k, 0.9 * px)
+        crease(canvas, feet, 0.04 * au[6] + 0.3 * k, 0.9 * px)
         furrow = eye.lower * [1, 1] + [0, eye.height_low + 0.022 * s]
-        crease(canvas, [furrow[3:-2]], 0.035 * au[6] + 0.08 * k, 1.2 * px)
+        crease(canvas, [furrow[3:-2]], 0.035 * au[6] + 0.2 * k, 1.2 * px)
         crease(canvas, [eye.crease], 0.22 + 0.1 * k, 1.0 * px)
         lid_bulge = eye.lower[2:-2] + [0, 0.011 * s]  # AU7: the tightened lower lid bunches up
         crease(canvas, [lid_bulge], 0.045 * au[7], 1.1 * px)
@@ -103,7 +103,7 @@ def _forehead(canvas: np.ndarray, params: FaceParams, geo: FaceGeometry, k: floa
     if k > 0.03:
         xs = np.linspace(0.33 * s, 0.67 * s, 9)
         lines = [xy(xs, y + np.sin(xs / s * 9 + j) * 0.004 * s) for j, y in enumerate(rows)]
-        crease(canvas, lines, 0.07 * k, 1.0 * px)
+        crease(canvas, lines, 0.25 * k, 1.0 * px)
     if au[1] > 0:
         mid = np.linspace(left.centre[5, 0], right.centre[5, 0], 7)
         bend = np.sin(mid / s * 7) * 0.003 * s
@@ -196,7 +196,7 @@ def paint_brow(
     a = poly_alpha([np.concatenate([brow.top, brow.bottom[::-1]])], box)
     a = draw.soften(a, 3, 0.6 * px)
     x0, y0, x1, y1 = box
-    density = 0.7 + 0.3 * params.traits.brow_thickness
+    density = 0.55 + 0.45 * params.traits.brow_thickness
     a = a * np.clip(density + 0.15 * hair_tex[y0:y1, x0:x1], 0.0, 1.0)
     blend(img, box, a, colour)
 

@@ -197,7 +197,7 @@ def _outline(tr: Traits, s: float, jaw_drop: float) -> tuple[np.ndarray, float, 
 def _eye(
     tr: Traits, au: dict[int, float], centre: np.ndarray, side: int, s: float, gaze: tuple[float, float]
 ) -> Eye:
-    asym = 1.0 + 0.08 * tr.asymmetry * side
+    asym = 1.0 + 0.2 * tr.asymmetry * side  # one eye visibly larger: Attractive reads symmetry
     w = EYE_WIDTH * s * asym
     up, low = _lid_heights(tr.eye_openness * asym, au)
     up0, low0 = _lid_heights(tr.eye_openness * asym, {6: 0.0, 7: 0.0, 45: 0.0})
@@ -227,17 +227,17 @@ def _eye(
 def _brow(tr: Traits, au: dict[int, float], eye_centre: np.ndarray, side: int, s: float) -> Brow:
     """AU1 raises the inner 60 %, AU2 the outer 65 %, AU4 lowers the whole brow (inner end most)
     and draws it toward the midline."""
-    rest_y = eye_centre[1] - (BROW_GAP - 0.008 * tr.male) * s + 0.006 * s * tr.asymmetry * side
+    rest_y = eye_centre[1] - (BROW_GAP - 0.008 * tr.male) * s + 0.025 * s * tr.asymmetry * side
     x_in = eye_centre[0] - side * 0.052 * s
     x_out = eye_centre[0] + side * 0.088 * s
     x = x_in + (x_out - x_in) * T
     x = x - side * 0.012 * s * (au[4] / 5) * (1 - T)
-    arch = (0.006 + 0.022 * tr.brow_arch) * s
+    arch = (0.003 + 0.045 * tr.brow_arch) * s  # Arched_Eyebrows (>= 0.6): >= 3 px higher mid-brow at 112 px
     bump = BROW_ARCH
     y = rest_y - arch * bump + 0.012 * s * T**2
     w1, w2 = AU1_SPAN, AU2_SPAN
     y = y - 0.01 * s * au[1] * w1 - 0.007 * s * au[2] * w2 + 0.006 * s * au[4] * (0.6 + 0.4 * (1 - T))
-    thick = 0.8 + 1.0 * tr.brow_thickness + 0.2 * tr.male
+    thick = 0.55 + 2.0 * tr.brow_thickness + 0.15 * tr.male  # Bushy_Eyebrows: >= 1.4x a thin brow
     t_in, t_out = 0.02 * s * thick, 0.008 * s * thick
     th = t_in * (1 - T) + t_out * T
     th = th * BROW_HEAD

@@ -217,7 +217,7 @@ def random_traits(rng: np.random.Generator) -> Traits:
                 0.1,
             )
         )
-    grey = age > 50 and rng.random() < (age - 45) / 40
+    grey = age > AGE_GAP[1] and rng.random() < (age - 40) / 35
     hair_colour = _colour(rng, HAIR_COLOURS[6:] if grey else HAIR_COLOURS[:6], 0.12)
     style_p = [0.08, 0.55, 0.05, 0.12, 0.15, 0.05] if male else [0.01, 0.12, 0.5, 0.17, 0.0, 0.2]
     return Traits(

@@ -203,7 +203,7 @@ def face_skin(
         draw.add_bump(red, c + [0.01 * eye.side * s, 0.14 * s], (0.09 * s, 0.07 * s), tr.blush)
         draw.add_bump(dark, c + [0, 0.01 * s], (0.08 * s, 0.05 * s), 0.5 + 0.5 * tr.skin_tone)
     draw.add_bump(red, geo.nose_tip - origin, (0.04 * s, 0.03 * s), 0.5 * tr.blush + 0.2)
-    grain = 0.02 + 0.035 * tr.blemish + 0.015 * (tr.age > 50)
+    grain = 0.02 + 0.12 * tr.blemish + 0.015 * (tr.age > 50)  # blotchy, uneven skin: not Attractive
     shade = grain * tex[y0:y1, x0:x1] - 0.12 * dark
     shade += 1.0
     albedo = draw.planar(skin) * shade + red * draw.planar([0.05, -0.035, -0.03])
