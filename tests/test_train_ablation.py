@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 
 import train.train as trainer
@@ -50,3 +51,29 @@ def test_the_ablation_shares_stages_one_and_two_and_tables_every_variant(tmp_pat
         assert all(torch.equal(state.model[k], shared[k]) for k in shared if k.startswith("core."))
         if use_au:
             assert all(torch.equal(state.model[k], shared[k]) for k in shared if k.startswith("au_"))
+
+
+def test_shared_stages_can_come_from_an_earlier_run(tmp_path, monkeypatch):
+    trained = []
+    monkeypatch.setattr(ablation, "run", lambda cfg, command: trained.append(cfg.stages) or tmp_path)
+    monkeypatch.setattr(
+        ablation,
+        "va_scores",
+        lambda folder: {
+            "valence": {"mse": 0.1, "ccc": 0.5},
+            "arousal": {"mse": 0.2, "ccc": 0.4},
+            "n_faces": 3,
+        },
+    )
+    earlier = tmp_path / "bundled"
+    with pytest.raises(SystemExit, match="lacks stage1.safetensors and stage2.safetensors"):
+        ablation.main([f"--out_dir={tmp_path / 'abl'}", f"--shared={earlier}"])
+    earlier.mkdir()
+    for name in ("stage1.safetensors", "stage2.safetensors"):
+        (earlier / name).write_bytes(b"")
+    ablation.main([f"--out_dir={tmp_path / 'abl'}", f"--shared={earlier}"])
+    assert trained == [(3,), (3,), (3,)]  # stage 3 per variant, nothing shared trained again
+    assert (
+        "| FATAUVA_Reg | yes | smooth-l1 + centre | 0.1000 | 0.5000 |"
+        in (tmp_path / "abl" / "ablation.md").read_text()
+    )

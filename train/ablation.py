@@ -1,6 +1,7 @@
 """The paper's V-A ablation (§4.4, Fig. 9-10) on SynthFACS, one command:
 
     python -m train.ablation train/configs/ablation.json [--key=value ...]
+    python -m train.ablation CONFIG --shared=runs/bundled [--key=value ...]   # reuse stages 1-2
 
 FATVA_Cls (no AU layer: the V-A layer reads the part branches, class loss), FATAUVA_Cls (class
 loss) and FATAUVA_Reg (regression loss: smooth-l1 + centre loss), each scored by valence /
@@ -11,7 +12,9 @@ and its loss), which stage 3 trains with everything before it frozen. Stage 1 (c
 attribute layer) is therefore trained once and used by all three; stage 2 (AU layer) is
 trained once on top of it and used by both FATAUVA variants; FATVA starts from the same
 stage-1 weights and never uses an AU layer. Stage 3 is trained separately for each variant,
-with the same data, seed and schedule. Runs are single-process (no torchrun).
+with the same data, seed and schedule. Runs are single-process (no torchrun). `--shared=DIR`
+takes stages 1 and 2 from an earlier run of the same config (its stage1/stage2.safetensors, e.g.
+the bundled weights' run) instead of training them again.
 """
 
 import dataclasses
@@ -88,11 +91,17 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_ablation(base: TrainConfig, command: str) -> dict[str, Any]:
-    """Train the shared stages once, stage 3 per variant; write ablation.md / .json to base.out_dir."""
+def run_ablation(base: TrainConfig, command: str, shared: Path | None = None) -> dict[str, Any]:
+    """Train the shared stages once (or take them from `shared`), stage 3 per variant; write
+    ablation.md / .json to base.out_dir."""
     out = Path(base.out_dir)
-    shared = out / "shared"
-    run(dataclasses.replace(base, stages=(1, 2), out_dir=str(shared)), command=command)
+    out.mkdir(parents=True, exist_ok=True)
+    if shared is None:
+        shared = out / "shared"
+        run(dataclasses.replace(base, stages=(1, 2), out_dir=str(shared)), command=command)
+    missing = [n for n in ("stage1.safetensors", "stage2.safetensors") if not (shared / n).is_file()]
+    if missing:
+        raise FileNotFoundError(f"--shared={shared} lacks {' and '.join(missing)} (a finished stage 1-2 run)")
     variants = {}
     for variant in VARIANTS:
         folder = run(variant_config(base, variant, shared), command=command)
@@ -110,12 +119,13 @@ def run_ablation(base: TrainConfig, command: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    shared = next((Path(a.split("=", 1)[1]) for a in argv if a.startswith("--shared=")), None)
     try:
-        path, overrides = parse_args(argv)
+        path, overrides = parse_args([a for a in argv if not a.startswith("--shared=")])
         base = load_config(path, overrides)
+        results = run_ablation(base, shlex.join(["python", "-m", "train.ablation", *argv]), shared)
     except (ValueError, FileNotFoundError) as err:
         sys.exit(f"error: {err}")
-    results = run_ablation(base, shlex.join(["python", "-m", "train.ablation", *argv]))
     print(markdown(results))
 
 
