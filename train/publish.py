@@ -39,7 +39,8 @@ def read_eval_json(path: Path) -> dict[str, Any]:
 
 def merge_evaluations(paths: list[Path]) -> dict[str, Any]:
     """One evaluation as it is; several under "<data>_<split>" keys (e.g. synthfacs_test, realfaces_test)."""
-    evaluations = [read_eval_json(p) for p in paths]
+    # Where the evaluated weights were loaded from is a path on someone's machine; the sha256 names them.
+    evaluations = [{k: v for k, v in read_eval_json(p).items() if k not in ("model", "kind")} for p in paths]
     if len(evaluations) == 1:
         return evaluations[0]
     merged: dict[str, Any] = {}

@@ -365,8 +365,9 @@ def trained_on(cfg: TrainConfig) -> str:
 
 SYNTHETIC_ONLY = (
     "Every stage saw SynthFACS faces only: procedural drawings in the aligned template crop, not "
-    "photographs, and no real face or label. The figures above are on the SynthFACS test split; on "
-    "real photos the weights are a demonstration, not a measurement instrument: expect errors that "
+    "photographs, and no real face or label. The SynthFACS figures under Evaluation are on synthetic "
+    "faces like those of training; on real photos (the realfaces figures, where given, measure the "
+    "transfer) the weights are a demonstration, not a measurement instrument: expect errors that "
     "follow lighting, skin tone, age and face shape in ways the renderer does not cover, and do not "
     "use them for decisions about people (hiring, security, health, or emotion surveillance). "
     "Faces must be detected and aligned with fatauva.faces first; profiles beyond about 25 degrees "
