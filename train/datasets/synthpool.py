@@ -11,6 +11,7 @@ now are byte-identical to its stored copies (a changed renderer never serves sta
 """
 
 import hashlib
+import os
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def render_pool(
     bar.close()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # torchrun ranks may write the same pool at once
         np.savez(tmp, images=images, attributes=attributes, aus=aus, va=va, fingerprint=np.array(stamp))
         tmp.replace(path)
     return SynthFACSPool(images, attributes, aus, va)
