@@ -173,6 +173,18 @@ def _outside(rng: np.random.Generator, lo: float, hi: float, gap: tuple[float, f
     return float(lo + u if u < below else gap[1] + (u - below))
 
 
+def _either_side(
+    rng: np.random.Generator, lo: float, hi: float, gap: tuple[float, float], below: float
+) -> float:
+    """Uniform on [lo, gap[0]] with probability `below`, else on [gap[1], hi]."""
+    return float(rng.uniform(lo, gap[0]) if rng.random() < below else rng.uniform(gap[1], hi))
+
+
+def _eye_openness(rng: np.random.Generator, male: bool) -> float:
+    """The neutral eye's relative lid opening; men's eyes a little narrower on average."""
+    return float(rng.uniform(0.55, 1.2) * (0.93 if male else 1.0))
+
+
 def _clear_eye_opening(rng: np.random.Generator, traits: Traits, aus: dict[int, float]) -> Traits:
     """Redraw the neutral eye openness (at most 20 times) until the lid opening after the AUs is
     clearly on one side of the Narrow_Eyes threshold (outside NARROW_GAP)."""
@@ -181,7 +193,7 @@ def _clear_eye_opening(rng: np.random.Generator, traits: Traits, aus: dict[int, 
     for _ in range(20):
         if not NARROW_GAP[0] < eye_opening(traits, aus) < NARROW_GAP[1]:
             break
-        traits = replace(traits, eye_openness=float(rng.uniform(0.55, 1.2) * (0.93 if traits.male else 1.0)))
+        traits = replace(traits, eye_openness=_eye_openness(rng, traits.male))
     return traits
 
 
@@ -197,7 +209,7 @@ def _colour(rng: np.random.Generator, palette: np.ndarray, jitter: float) -> RGB
 def random_traits(rng: np.random.Generator) -> Traits:
     """Identity traits drawn independently of the AUs (lips and skin never follow the expression)."""
     male = bool(rng.random() < 0.5)
-    age = float(rng.uniform(18, AGE_GAP[0]) if rng.random() < 0.55 else rng.uniform(AGE_GAP[1], 80))
+    age = _either_side(rng, 18.0, 80.0, AGE_GAP, below=0.55)
     # Men: a third bearded, most of the rest with light stubble (still "No_Beard").
     beard = (
         float(rng.uniform(BEARD_GAP[1], 1.0))
@@ -231,13 +243,9 @@ def random_traits(rng: np.random.Generator) -> Traits:
         ),
         brow_arch=_outside(rng, 0.0, 1.0, ARCH_GAP),
         brow_thickness=_outside(rng, 0.05, 1.0, BUSHY_GAP),
-        eye_openness=float(rng.uniform(0.55, 1.2) * (0.93 if male else 1.0)),
-        asymmetry=float(
-            rng.uniform(0.0, ASYMMETRY_GAP[0]) if rng.random() < 0.6 else rng.uniform(ASYMMETRY_GAP[1], 1.0)
-        ),
-        blemish=float(
-            rng.uniform(0.0, BLEMISH_GAP[0]) if rng.random() < 0.6 else rng.uniform(BLEMISH_GAP[1], 1.0)
-        ),
+        eye_openness=_eye_openness(rng, male),
+        asymmetry=_either_side(rng, 0.0, 1.0, ASYMMETRY_GAP, below=0.6),
+        blemish=_either_side(rng, 0.0, 1.0, BLEMISH_GAP, below=0.6),
         face_width=float(rng.uniform(-1, 1)),
         jaw_width=float(rng.uniform(-1, 1)),
         jaw_square=float(rng.uniform(-1, 1)),
