@@ -12,31 +12,24 @@ realism").
 import argparse
 import json
 import time
-from multiprocessing import Pool
 
 import numpy as np
 import torch
 from torch import nn
 
 from fatauva.metrics import accuracy, roc_auc
-from fatauva.synthfacs import face_params, render
 from fatauva.template import to_tensor
 from fatauva.topology import ATTRIBUTES
+from train.datasets.synthpool import render_pool
 from train.realfaces import default_root, read_photos
 
 SMILING, MALE = ATTRIBUTES.index("Smiling"), ATTRIBUTES.index("Male")
 
 
-def _render(index: int) -> tuple[np.ndarray, int, int]:
-    face = render(face_params("train", index), 112, with_masks=False)
-    return face.image, int(face.labels.attributes[SMILING]), int(face.labels.attributes[MALE])
-
-
 def synthetic(n: int, workers: int) -> tuple[np.ndarray, np.ndarray]:
     """n rendered train faces (n, 112, 112, 3) uint8 and their (smiling, male) labels (n, 2)."""
-    with Pool(workers) as pool:
-        rows = pool.map(_render, range(n), chunksize=64)
-    return np.stack([r[0] for r in rows]), np.array([[r[1], r[2]] for r in rows], np.int64)
+    pool = render_pool("train", n, 112, workers=workers)
+    return pool.images, pool.labels("attributes")[:, [SMILING, MALE]]
 
 
 def _tower(out: int) -> nn.Sequential:

@@ -12,6 +12,7 @@ last face rendered now hash to the fingerprint stored with it (a changed rendere
 
 import hashlib
 import os
+from contextlib import nullcontext
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def render_pool(
     if n <= 0:
         raise ValueError(f"a SynthFACS pool needs at least one face, got n={n}")
     path = Path(cache_dir) / f"synthfacs_{split}_{mode}_{size}px_{n}.npz" if cache_dir else None
-    stamp = _fingerprint(split, mode, size, n)
+    stamp = _fingerprint(split, mode, size, n) if path is not None else ""
     if path is not None and path.is_file():
         with np.load(path) as f:
             if str(f["fingerprint"]) == stamp:
@@ -109,8 +110,9 @@ def render_pool(
     va = np.empty((n, 2), np.float32)
     jobs = [(split, mode, size, s, min(s + _CHUNK, n)) for s in range(0, n, _CHUNK)]
     bar = tqdm(total=n, desc=f"rendering {n} SynthFACS {split} faces", unit="face", disable=not progress)
-    with get_context("spawn").Pool(max(1, workers)) if workers > 1 else _Serial() as pool:
-        for start, im, at, au, v in pool.imap_unordered(_render_chunk, jobs):
+    with get_context("spawn").Pool(workers) if workers > 1 else nullcontext() as pool:
+        chunks = pool.imap_unordered(_render_chunk, jobs) if pool is not None else map(_render_chunk, jobs)
+        for start, im, at, au, v in chunks:
             stop = start + len(im)
             images[start:stop], attributes[start:stop], aus[start:stop], va[start:stop] = im, at, au, v
             bar.update(len(im))
@@ -121,16 +123,3 @@ def render_pool(
         np.savez(tmp, images=images, attributes=attributes, aus=aus, va=va, fingerprint=np.array(stamp))
         tmp.replace(path)
     return SynthFACSPool(images, attributes, aus, va)
-
-
-class _Serial:
-    """The Pool interface in this process (workers <= 1)."""
-
-    def __enter__(self) -> "_Serial":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def imap_unordered(self, fn, jobs):
-        return map(fn, jobs)
