@@ -24,6 +24,7 @@ from tqdm import tqdm
 from fatauva.synthfacs.dataset import face_params
 from fatauva.synthfacs.render import render
 from fatauva.template import to_tensor
+from fatauva.topology import ATTRIBUTES, AUS
 
 from .torch_dataset import TASKS
 
@@ -106,7 +107,7 @@ def render_pool(
             if str(f["fingerprint"]) == stamp:
                 return SynthFACSPool(f["images"], f["attributes"], f["aus"], f["va"])
     images = np.empty((n, size, size, 3), np.uint8)
-    attributes, aus = np.empty((n, 10), np.int64), np.empty((n, 14), np.int64)
+    attributes, aus = np.empty((n, len(ATTRIBUTES)), np.int64), np.empty((n, len(AUS)), np.int64)
     va = np.empty((n, 2), np.float32)
     jobs = [(split, mode, size, s, min(s + _CHUNK, n)) for s in range(0, n, _CHUNK)]
     bar = tqdm(total=n, desc=f"rendering {n} SynthFACS {split} faces", unit="face", disable=not progress)
