@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from fatauva import topology
 from fatauva.blocks import conv_bn_relu, fold_batchnorm, rpoly_stack
@@ -42,6 +43,12 @@ class FatauvaConfig:
     the V-A layer with its 1x1 reduction conv (§3.3). `reduction` is the bottleneck ratio of
     F inside every rPoly block; `fc_hidden` the widths of the first two of the three FC layers
     of every head (§4.1.3), the second being the V-A embedding of the centre loss.
+    `head_grid` is what those FC layers read from a branch map: 1 is its global average
+    (C values), k > 1 its average over a k x k grid of cells, flattened (C * k * k values).
+    The paper appends its FC layers to the layer itself (Caffe's FC flattens the whole map),
+    so position survives into the heads; a coarse grid keeps where a response sits (brow
+    height against the eye, lip line against the corners) at a fraction of the parameters of
+    a 14 x 14 flatten. Checkpoints written before the setting existed are global averages.
 
     Defaults (3.8 M parameters, 2.4 GFLOPs at 112 px; core and branch maps 14x14, so a
     Grad-CAM cell is 8 px) were chosen with `python -m bench` on the shared 2-core CPU: the
@@ -71,6 +78,7 @@ class FatauvaConfig:
     reduction: int = 2
     fc_hidden: tuple[int, int] = (128, 64)
     dropout: float = 0.0
+    head_grid: int = 1
 
     def __post_init__(self) -> None:
         # JSON (config.json of the Hub mixin) turns tuples into lists.
@@ -80,6 +88,8 @@ class FatauvaConfig:
                 setattr(self, f.name, tuple(value))
         if self.va_head not in VA_HEADS:
             raise ValueError(f"va_head must be one of {VA_HEADS}, got {self.va_head!r}")
+        if self.head_grid < 1:
+            raise ValueError(f"head_grid must be at least 1 (1 = global average pool), got {self.head_grid}")
         if not len(self.core_widths) == len(self.core_strides) == len(self.core_blocks):
             raise ValueError("core_widths, core_strides and core_blocks must have the same length")
 
@@ -174,7 +184,9 @@ class FatauvaNet(
             rpoly_stack(n_parts * c.part_width, 2, c.part_blocks, c.reduction, groups=n_parts),
         )
         self.part_taps = nn.ModuleDict({p: nn.Identity() for p in topology.PARTS})
-        self.attribute_heads = GroupedMLP(len(topology.ATTRIBUTES), c.part_width, c.fc_hidden, 2, c.dropout)
+        cells = c.head_grid**2  # FC input per channel: the cells of the head grid
+        n_attrs = len(topology.ATTRIBUTES)
+        self.attribute_heads = GroupedMLP(n_attrs, c.part_width * cells, c.fc_hidden, 2, c.dropout)
 
         # AU layer (§3.2, Table 3): each branch grows on its part branch, 2 rPoly-3 blocks each.
         self.au_branches = nn.Sequential(
@@ -182,7 +194,7 @@ class FatauvaNet(
             rpoly_stack(n_aus * c.au_width, 3, c.au_blocks, c.reduction, groups=n_aus),
         )
         self.au_taps = nn.ModuleDict({b: nn.Identity() for b in topology.AU_BRANCH_NAMES})
-        self.au_heads = GroupedMLP(len(topology.AUS), c.au_width, c.fc_hidden, 2, c.dropout)
+        self.au_heads = GroupedMLP(len(topology.AUS), c.au_width * cells, c.fc_hidden, 2, c.dropout)
 
         # V-A layer (§3.3, Fig. 5): Con_Val / Con_Aro -> 1x1 conv for dimension reduction
         # -> 2 rPoly-3 blocks -> 3 FC layers (§4.1.3).
@@ -194,7 +206,7 @@ class FatauvaNet(
         )
         self.va_taps = nn.ModuleDict({t: nn.Identity() for t in topology.VA_TARGETS})
         va_out = len(topology.VA_CLASS_VALUES) if c.va_head == "cls" else 1
-        self.va_heads = GroupedMLP(n_va, c.va_width, c.fc_hidden, va_out, c.dropout)
+        self.va_heads = GroupedMLP(n_va, c.va_width * cells, c.fc_hidden, va_out, c.dropout)
 
         self.register_buffer(
             "attribute_part", _head_index(topology.ATTRIBUTES, topology.ATTRIBUTE_PART, topology.PARTS), False
@@ -221,9 +233,10 @@ class FatauvaNet(
         vas = self._split(self.va_branches(con_val_aro), self.va_taps, "va")
         features.update(vas)
 
-        attribute_logits, _ = self.attribute_heads(_pooled(parts).index_select(1, self.attribute_part))
-        au_logits, _ = self.au_heads(_pooled(aus).index_select(1, self.au_branch))
-        va_logits, va_embedding = self.va_heads(_pooled(vas))
+        grid = self.config.head_grid
+        attribute_logits, _ = self.attribute_heads(_pooled(parts, grid).index_select(1, self.attribute_part))
+        au_logits, _ = self.au_heads(_pooled(aus, grid).index_select(1, self.au_branch))
+        va_logits, va_embedding = self.va_heads(_pooled(vas, grid))
         if self.config.va_head == "reg":
             va_logits = va_logits.squeeze(-1)
         return FatauvaOutput(
@@ -293,6 +306,9 @@ class FatauvaNet(
         return model
 
 
-def _pooled(branches: dict[str, Tensor]) -> Tensor:
-    """Global average pool of each branch map: {name: (N, C, H, W)} -> (N, branches, C)."""
-    return torch.stack([m.mean(dim=(2, 3)) for m in branches.values()], dim=1)
+def _pooled(branches: dict[str, Tensor], grid: int = 1) -> Tensor:
+    """Each branch map averaged over a grid x grid of cells and flattened, the input of its FC
+    heads: {name: (N, C, H, W)} -> (N, branches, C * grid**2); grid 1 is the global average."""
+    if grid == 1:
+        return torch.stack([m.mean(dim=(2, 3)) for m in branches.values()], dim=1)
+    return torch.stack([F.adaptive_avg_pool2d(m, grid).flatten(1) for m in branches.values()], dim=1)

@@ -266,6 +266,17 @@ def test_weights_of_another_shape_are_refused(tmp_path):
         load_model(folder)
 
 
+def test_a_config_written_before_head_grid_existed_loads_as_the_global_average(tmp_path):
+    folder = save_model(small_model(), tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    assert config.pop("head_grid") == 1
+    (folder / "config.json").write_text(json.dumps(config))
+    loaded = load_model(folder).model
+    assert loaded.config.head_grid == 1
+    for a, b in zip(outputs(small_model()), outputs(loaded), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
 def test_an_unknown_config_setting_is_named_in_the_error(tmp_path):
     folder = save_model(small_model(), tmp_path)
     config = json.loads((folder / "config.json").read_text())

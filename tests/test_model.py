@@ -111,6 +111,37 @@ def test_default_model_also_writes_its_config(tmp_path):
     assert FatauvaNet.from_pretrained(tmp_path).config == FatauvaConfig()
 
 
+def test_head_grid_heads_read_the_cell_averages_of_their_own_branch(batch):
+    """head_grid k: every FC head reads its branch map averaged over k x k cells, flattened."""
+    model = trained_looking(narrow(head_grid=3))
+    with torch.no_grad():
+        out = model(batch)
+        for g, name in enumerate(topology.AUS):
+            branch = out.features[f"au.{topology.AU_BRANCH[name]}"]
+            cells = torch.nn.functional.adaptive_avg_pool2d(branch, 3).flatten(1)  # (N, C * 9)
+            h = cells
+            for w, b in zip(model.au_heads.weights[:-1], model.au_heads.biases[:-1], strict=True):
+                h = torch.relu(h @ w[g] + b[g])
+            logits = h @ model.au_heads.weights[-1][g] + model.au_heads.biases[-1][g]
+            torch.testing.assert_close(out.au_logits[:, g], logits, atol=1e-5, rtol=1e-5)
+
+
+def test_head_grid_one_is_the_global_average(batch):
+    torch.manual_seed(0)
+    gap = FatauvaNet(narrow()).eval()
+    assert gap.config.head_grid == 1
+    torch.manual_seed(0)
+    grid = FatauvaNet(narrow(head_grid=1)).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(gap(batch).attribute_logits, grid(batch).attribute_logits)
+    assert gap.attribute_heads.weights[0].shape[1] == gap.config.part_width
+
+
+def test_config_rejects_a_head_grid_below_one():
+    with pytest.raises(ValueError, match="head_grid"):
+        FatauvaConfig(head_grid=0)
+
+
 def test_config_rejects_an_unknown_va_head():
     with pytest.raises(ValueError, match="va_head"):
         FatauvaConfig(va_head="ordinal")
@@ -140,8 +171,9 @@ def test_every_parameter_receives_a_gradient_through_the_heads(batch, config):
     assert starved == []
 
 
-def test_a_head_sends_gradient_only_to_the_branches_on_its_path(batch):
-    model = FatauvaNet(narrow()).eval()
+@pytest.mark.parametrize("grid", [1, 3])
+def test_a_head_sends_gradient_only_to_the_branches_on_its_path(batch, grid):
+    model = FatauvaNet(narrow(head_grid=grid)).eval()
     out = model(batch)
     for tensor in out.features.values():
         tensor.retain_grad()
