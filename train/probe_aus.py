@@ -1,0 +1,127 @@
+"""Why the AU layer stops where it does: how much each AU shows in the pixels, and how much of
+it the frozen part maps still carry. Diagnostics for README "The bundled weights".
+
+`python -m train.probe_aus cue [--faces 60] [--size 112]` renders neutral SynthFACS faces with one
+AU at FACS level 1 (trace, labelled absent) and at level 2 (present), everything else equal, and
+prints per AU the summed per-pixel change between the two (the largest of the RGB changes, in
+full-scale pixels), with 0 -> 5 for scale. A small trace-to-present change is a label that is hard
+to see, whatever the network.
+
+`python -m train.probe_aus features --model SOURCE [--train 8000] [--val 2000] [--grid 3]` fits a
+logistic regression (scikit-learn) per AU on the part map its AU branch grows on (Table 3), frozen
+as stage 1 left it and averaged over a grid x grid of cells, and prints its validation AUC. Stages
+2 and 3 never change the part maps, so a finished model (any `load_model` source) probes its stage 1.
+"""
+
+import argparse
+from dataclasses import replace
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+from torch.nn import functional as F
+
+from fatauva import topology
+from fatauva.checkpoint import load_model
+from fatauva.metrics import roc_auc
+from fatauva.model import FatauvaNet
+from fatauva.synthfacs.params import FaceParams
+from fatauva.synthfacs.render import render
+from fatauva.template import to_tensor
+from train.datasets.synthpool import SynthFACSPool, render_pool
+
+TRACE, PRESENT, FULL = 1.0, 2.0, 5.0
+
+
+def neutral_faces(n: int, seed: int = 7) -> list[FaceParams]:
+    """n random faces with every AU at 0 (their identity, scene and pose as drawn)."""
+    rng = np.random.default_rng(seed)
+    faces = []
+    while len(faces) < n:
+        p = FaceParams.random(rng, "emotion")
+        faces.append(replace(p, au={au: 0.0 for au in topology.AUS}, emotion="neutral"))
+    return faces
+
+
+def _change(a: FaceParams, b: FaceParams, size: int) -> float:
+    """Summed per-pixel change between two renders: max over RGB of |a - b|, in full-scale pixels."""
+    ia = render(a, size, with_masks=False).image.astype(np.float32)
+    ib = render(b, size, with_masks=False).image.astype(np.float32)
+    return float(np.abs(ia - ib).max(axis=-1).sum() / 255.0)
+
+
+def au_cues(n_faces: int = 60, size: int = 112) -> dict[int, tuple[float, float]]:
+    """AU -> (mean change trace -> present, mean change 0 -> 5) over `n_faces` neutral faces."""
+    faces = neutral_faces(n_faces)
+    cues = {}
+    for au in topology.AUS:
+        step = [_change(p.with_au(au, TRACE), p.with_au(au, PRESENT), size) for p in faces]
+        span = [_change(p, p.with_au(au, FULL), size) for p in faces]
+        cues[au] = (float(np.mean(step)), float(np.mean(span)))
+    return cues
+
+
+def part_features(
+    model: FatauvaNet, pool: SynthFACSPool, grid: int, batch: int = 250
+) -> dict[str, np.ndarray]:
+    """Part name -> (N, C * grid**2) cell averages of that part map for every face of `pool`."""
+    out: dict[str, list[np.ndarray]] = {p: [] for p in topology.PARTS}
+    model.eval()
+    with torch.no_grad():
+        for s in range(0, len(pool), batch):
+            features = model(to_tensor(np.ascontiguousarray(pool.images[s : s + batch]))).features
+            for p in topology.PARTS:
+                out[p].append(F.adaptive_avg_pool2d(features[f"part.{p}"], grid).flatten(1).float().numpy())
+    return {p: np.concatenate(v) for p, v in out.items()}
+
+
+def probe_parts(
+    model: FatauvaNet, train: SynthFACSPool, val: SynthFACSPool, grid: int = 3
+) -> dict[str, float]:
+    """AU key -> validation AUC of a logistic regression on its part map (standardised cells)."""
+    ftr, fva = part_features(model, train, grid), part_features(model, val, grid)
+    ytr, yva = train.labels("aus"), val.labels("aus")
+    part_of = {b.name: b.part for b in topology.AU_BRANCHES}
+    aucs = {}
+    for j, au in enumerate(topology.AUS):
+        part = part_of[topology.AU_BRANCH[au]]
+        mu, sd = ftr[part].mean(0), ftr[part].std(0) + 1e-6
+        if len(np.unique(ytr[:, j])) < 2 or len(np.unique(yva[:, j])) < 2:
+            aucs[topology.au_key(au)] = float("nan")  # a label without both classes cannot be probed
+            continue
+        clf = LogisticRegression(C=0.05, max_iter=1000).fit((ftr[part] - mu) / sd, ytr[:, j])
+        aucs[topology.au_key(au)] = roc_auc(yva[:, j], clf.predict_proba((fva[part] - mu) / sd)[:, 1])
+    return aucs
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    cue = sub.add_parser("cue", help="pixel change from trace to present, per AU")
+    cue.add_argument("--faces", type=int, default=60)
+    cue.add_argument("--size", type=int, default=112)
+    feats = sub.add_parser("features", help="logistic-regression AUC of each AU on its frozen part map")
+    feats.add_argument("--model", required=True, help="any fatauva.checkpoint.load_model source")
+    feats.add_argument("--train", type=int, default=8000)
+    feats.add_argument("--val", type=int, default=2000)
+    feats.add_argument("--grid", type=int, default=3)
+    feats.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    if args.command == "cue":
+        print(f"{'AU':<6}{'trace->present':>16}{'0->5':>10}   (summed per-pixel change, {args.faces} faces)")
+        for au, (step, span) in au_cues(args.faces, args.size).items():
+            print(f"{topology.au_key(au):<6}{step:16.2f}{span:10.2f}")
+        return
+    model = load_model(args.model).model
+    size = model.config.input_size
+    train = render_pool("train", args.train, size, workers=args.workers)
+    val = render_pool("val", args.val, size, workers=args.workers)
+    print(f"{'AU':<6}{'part':<10}{'AUC':>7}   (logistic regression, {args.grid}x{args.grid} cells)")
+    part_of = {b.name: b.part for b in topology.AU_BRANCHES}
+    for key, auc in probe_parts(model, train, val, args.grid).items():
+        au = int(key[2:])
+        print(f"{key:<6}{part_of[topology.AU_BRANCH[au]]:<10}{auc:7.3f}")
+
+
+if __name__ == "__main__":
+    main()
