@@ -306,9 +306,14 @@ class FatauvaNet(
         return model
 
 
-def _pooled(branches: dict[str, Tensor], grid: int = 1) -> Tensor:
-    """Each branch map averaged over a grid x grid of cells and flattened, the input of its FC
-    heads: {name: (N, C, H, W)} -> (N, branches, C * grid**2); grid 1 is the global average."""
+def pool_cells(branch: Tensor, grid: int = 1) -> Tensor:
+    """One branch map averaged over a grid x grid of cells and flattened, what its FC heads read:
+    (N, C, H, W) -> (N, C * grid**2); grid 1 is the global average."""
     if grid == 1:
-        return torch.stack([m.mean(dim=(2, 3)) for m in branches.values()], dim=1)
-    return torch.stack([F.adaptive_avg_pool2d(m, grid).flatten(1) for m in branches.values()], dim=1)
+        return branch.mean(dim=(2, 3))
+    return F.adaptive_avg_pool2d(branch, grid).flatten(1)
+
+
+def _pooled(branches: dict[str, Tensor], grid: int = 1) -> Tensor:
+    """`pool_cells` of every branch map, stacked: {name: (N, C, H, W)} -> (N, branches, C * grid**2)."""
+    return torch.stack([pool_cells(m, grid) for m in branches.values()], dim=1)

@@ -50,6 +50,7 @@ ATTRIBUTES: tuple[str, ...] = tuple(sorted(a for attrs in PART_ATTRIBUTES.values
 ATTRIBUTE_PART: dict[str, str] = {a: p for p, attrs in PART_ATTRIBUTES.items() for a in attrs}
 AUS: tuple[int, ...] = tuple(sorted(au for b in AU_BRANCHES for au in b.aus))
 AU_BRANCH: dict[int, str] = {au: b.name for b in AU_BRANCHES for au in b.aus}
+AU_PART: dict[int, str] = {au: b.part for b in AU_BRANCHES for au in b.aus}  # the part map an AU reads
 AU_BRANCH_NAMES: tuple[str, ...] = tuple(b.name for b in AU_BRANCHES)
 VA_TARGETS: tuple[str, ...] = tuple(VA_INPUTS)
 

@@ -42,7 +42,7 @@ def test_the_probe_reads_each_au_from_its_own_part_map_with_standardised_cells()
     assert list(aucs) == list(topology.AU_KEYS)
     # the same regression written out for one AU: its branch's part, 2x2 cells, standardised
     j = topology.AUS.index(12)
-    part = {b.name: b.part for b in topology.AU_BRANCHES}[topology.AU_BRANCH[12]]
+    part = topology.AU_PART[12]
     ftr = probe_aus.part_features(model, train, 2)[part]
     fva = probe_aus.part_features(model, val, 2)[part]
     assert ftr.shape == (96, TINY.part_width * 4)

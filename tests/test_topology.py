@@ -42,6 +42,8 @@ def test_part_attributes_are_table_2():
 def test_au_branches_are_table_3():
     assert {b.name: (b.part, set(b.aus)) for b in topology.AU_BRANCHES} == PAPER_TABLE_3
     assert len(topology.AUS) == 14  # "the total number of selected AU is 14"
+    # every AU reads the part map its Table 3 branch is attached to
+    assert topology.AU_PART == {au: part for part, aus in PAPER_TABLE_3.values() for au in aus}
 
 
 def test_con_val_and_con_aro_are_section_3_3():

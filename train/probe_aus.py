@@ -19,12 +19,11 @@ from dataclasses import replace
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
-from torch.nn import functional as F
 
 from fatauva import topology
 from fatauva.checkpoint import load_model
 from fatauva.metrics import roc_auc
-from fatauva.model import FatauvaNet
+from fatauva.model import FatauvaNet, pool_cells
 from fatauva.synthfacs.params import FaceParams
 from fatauva.synthfacs.render import render
 from fatauva.template import to_tensor
@@ -71,7 +70,7 @@ def part_features(
         for s in range(0, len(pool), batch):
             features = model(to_tensor(np.ascontiguousarray(pool.images[s : s + batch]))).features
             for p in topology.PARTS:
-                out[p].append(F.adaptive_avg_pool2d(features[f"part.{p}"], grid).flatten(1).float().numpy())
+                out[p].append(pool_cells(features[f"part.{p}"], grid).float().numpy())
     return {p: np.concatenate(v) for p, v in out.items()}
 
 
@@ -80,17 +79,18 @@ def probe_parts(
 ) -> dict[str, float]:
     """AU key -> validation AUC of a logistic regression on its part map (standardised cells)."""
     ftr, fva = part_features(model, train, grid), part_features(model, val, grid)
+    for p in topology.PARTS:  # standardise each part's cells with the training faces' statistics
+        mu, sd = ftr[p].mean(0), ftr[p].std(0) + 1e-6
+        ftr[p], fva[p] = (ftr[p] - mu) / sd, (fva[p] - mu) / sd
     ytr, yva = train.labels("aus"), val.labels("aus")
-    part_of = {b.name: b.part for b in topology.AU_BRANCHES}
     aucs = {}
     for j, au in enumerate(topology.AUS):
-        part = part_of[topology.AU_BRANCH[au]]
-        mu, sd = ftr[part].mean(0), ftr[part].std(0) + 1e-6
+        part = topology.AU_PART[au]
         if len(np.unique(ytr[:, j])) < 2 or len(np.unique(yva[:, j])) < 2:
             aucs[topology.au_key(au)] = float("nan")  # a label without both classes cannot be probed
             continue
-        clf = LogisticRegression(C=0.05, max_iter=1000).fit((ftr[part] - mu) / sd, ytr[:, j])
-        aucs[topology.au_key(au)] = roc_auc(yva[:, j], clf.predict_proba((fva[part] - mu) / sd)[:, 1])
+        clf = LogisticRegression(C=0.05, max_iter=1000).fit(ftr[part], ytr[:, j])
+        aucs[topology.au_key(au)] = roc_auc(yva[:, j], clf.predict_proba(fva[part])[:, 1])
     return aucs
 
 
@@ -117,10 +117,9 @@ def main(argv: list[str] | None = None) -> None:
     train = render_pool("train", args.train, size, workers=args.workers)
     val = render_pool("val", args.val, size, workers=args.workers)
     print(f"{'AU':<6}{'part':<10}{'AUC':>7}   (logistic regression, {args.grid}x{args.grid} cells)")
-    part_of = {b.name: b.part for b in topology.AU_BRANCHES}
-    for key, auc in probe_parts(model, train, val, args.grid).items():
-        au = int(key[2:])
-        print(f"{key:<6}{part_of[topology.AU_BRANCH[au]]:<10}{auc:7.3f}")
+    aucs = probe_parts(model, train, val, args.grid)
+    for au, (key, auc) in zip(topology.AUS, aucs.items(), strict=True):
+        print(f"{key:<6}{topology.AU_PART[au]:<10}{auc:7.3f}")
 
 
 if __name__ == "__main__":
