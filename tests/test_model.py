@@ -315,3 +315,30 @@ def test_grad_cam_on_a_branch_tap_sees_only_the_heads_on_that_branch():
             maps[branch] = cam(input_tensor=x, targets=[ClassifierOutputTarget(1)])
     assert maps["Lip_c"].shape == (1, 112, 112) and maps["Lip_c"].max() > 0.99
     assert maps["AU1"].max() == 0.0
+
+
+@pytest.mark.parametrize("va_head", ["reg", "cls"])
+def test_stage_logits_equal_the_full_forward_for_every_stage(batch, va_head):
+    model = trained_looking(narrow(va_head=va_head, head_grid=2))
+    with torch.no_grad():
+        out = model(batch)
+        (attrs, none1), (aus, none2), (va, embedding) = (model.stage_logits(batch, s) for s in (1, 2, 3))
+    assert none1 is None and none2 is None
+    torch.testing.assert_close(attrs, out.attribute_logits, rtol=0, atol=0)
+    torch.testing.assert_close(aus, out.au_logits, rtol=0, atol=0)
+    torch.testing.assert_close(va, out.va_logits, rtol=0, atol=0)
+    torch.testing.assert_close(embedding, out.va_embedding, rtol=0, atol=0)
+
+
+def test_stage_one_logits_never_run_the_au_or_va_layers(batch):
+    model = FatauvaNet(narrow()).eval()
+    ran = []
+    for name in ("au_branches", "va_branches", "part_branches"):
+        getattr(model, name).register_forward_hook(lambda *_, n=name: ran.append(n))
+    model.stage_logits(batch, 1)
+    assert ran == ["part_branches"]
+
+
+def test_stage_logits_reject_an_unknown_stage(batch):
+    with pytest.raises(ValueError, match="stage must be 1, 2 or 3"):
+        FatauvaNet(narrow()).stage_logits(batch, 0)

@@ -42,14 +42,12 @@ class StageObjective(nn.Module):
             self.va_loss = VARegressionLoss(model.config.fc_hidden[-1], t=cfg.va_t, lam=cfg.va_center_lambda)
 
     def forward(self, images: Tensor, targets: Tensor) -> Tensor:
-        out = self.model(images)
-        if self.stage == 1:
-            return masked_cross_entropy(out.attribute_logits.float(), targets)
-        if self.stage == 2:
-            return masked_cross_entropy(out.au_logits.float(), targets)
+        logits, embedding = self.model.stage_logits(images, self.stage)
+        if self.stage in (1, 2):
+            return masked_cross_entropy(logits.float(), targets)
         if self.va_loss is None:
-            return va_class_loss(out.va_logits.float(), targets)
-        return self.va_loss(out.va_logits.float(), out.va_embedding.float(), targets)
+            return va_class_loss(logits.float(), targets)
+        return self.va_loss(logits.float(), embedding.float(), targets)
 
 
 def make_optimizer(objective: StageObjective, sc: StageConfig) -> torch.optim.AdamW:
