@@ -5,7 +5,8 @@ bounding box of what it draws. Shading by the height field happens later (render
 or brow is lit like the skin around it. FACS appearance changes drawn here, per AU: AU1
 central / AU2 lateral forehead wrinkles, AU4 vertical glabella furrows, AU6 crow's feet and
 infra-orbital furrow, AU10/AU12 deeper nasolabial folds (AU12 also curves them round the raised
-cheek), AU15 marionette lines, AU17 chin dimpling and a deeper mentolabial furrow.
+cheek), AU15 marionette lines, AU17 chin dimpling and a deeper mentolabial furrow, AU23 vertical lip
+lines, AU24 a firmer line where the pressed lips meet.
 """
 
 import cv2
@@ -16,6 +17,8 @@ from fatauva.synthfacs.draw import bbox, blend, line_alpha, poly_alpha, scale_re
 from fatauva.synthfacs.geometry import Brow, Eye, FaceGeometry, Mouth, T
 from fatauva.synthfacs.params import FaceParams
 from fatauva.template import template_points
+
+PERIORAL = (4, 6, 8, 10, 12)  # lip-contour samples where AU23's vertical lip lines cross the borders
 
 
 def age_k(params: FaceParams) -> float:
@@ -60,7 +63,7 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
         crease(canvas, [furrow[3:-2]], 0.035 * au[6] + 0.2 * k, 1.2 * px)
         crease(canvas, [eye.crease], 0.22 + 0.1 * k, 1.0 * px)
         lid_bulge = eye.lower[2:-2] + [0, 0.011 * s]  # AU7: the tightened lower lid bunches up
-        crease(canvas, [lid_bulge], 0.045 * au[7], 1.1 * px)
+        crease(canvas, [lid_bulge], 0.08 * au[7], 1.2 * px)
         wing = geo.nostrils[i] + [side * 0.016 * s, -0.006 * s]
         corner0 = tp[3 + i] + [side * 0.028 * s * a12, -0.034 * s * a12]
         end = corner0 + [side * 0.02 * s, 0.025 * s]
@@ -80,10 +83,15 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
         marionette = np.array(
             [corner15 + [side * 0.006 * s, 0.012 * s], corner15 + [side * 0.018 * s, 0.055 * s]]
         )
-        crease(canvas, [marionette], 0.05 * au[15] + 0.08 * k + 0.06 * params.traits.folds, 1.1 * px)
+        crease(canvas, [marionette], 0.08 * au[15] + 0.08 * k + 0.06 * params.traits.folds, 1.1 * px)
     m = geo.mouth
     sulcus = m.lower_bottom[4:-4] + [0, 0.014 * s]
-    crease(canvas, [sulcus], 0.06 + 0.045 * au[17], 1.4 * px)
+    crease(canvas, [sulcus], 0.06 + 0.07 * au[17], 1.4 * px)
+    if au[23] > 0:  # tightened lips pucker their borders into short vertical lines
+        up, down = np.array([0, -0.018 * s]), np.array([0, 0.014 * s])
+        lines = [np.array([m.upper_top[i] + up, m.upper_top[i] - 0.3 * up]) for i in PERIORAL]
+        lines += [np.array([m.lower_bottom[i] - 0.35 * down, m.lower_bottom[i] + down]) for i in PERIORAL]
+        crease(canvas, lines, 0.12 * au[23], 1.0 * px)
     # Blur and darken only around what was drawn: a 2 px margin of zeros holds the 3x3 kernel,
     # so the result equals the whole-canvas blur, at a third of the pixels.
     x, y, w, h = cv2.boundingRect(canvas)
@@ -125,7 +133,7 @@ def _forehead(canvas: np.ndarray, params: FaceParams, geo: FaceGeometry, k: floa
             )
             for d in (-1, 1)
         ]
-        crease(canvas, glabella, 0.07 * au[4], 1.2 * px)
+        crease(canvas, glabella, 0.1 * au[4], 1.3 * px)
 
 
 def _chin_dimpling(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
@@ -142,7 +150,7 @@ def _chin_dimpling(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> No
     x0, y0, x1, y1 = box
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     pattern = 0.5 + 0.5 * np.sin(xx * (2.1 * 112 / s)) * np.sin(yy * (1.7 * 112 / s))
-    scale_region(img, box, a * pattern, 1.0 - 0.03 * a17)
+    scale_region(img, box, a * pattern, 1.0 - 0.06 * a17)
 
 
 def paint_eye(img: np.ndarray, params: FaceParams, eye: Eye, shadow_colour: np.ndarray) -> None:
@@ -243,8 +251,9 @@ def paint_mouth(img: np.ndarray, params: FaceParams, m: Mouth) -> None:
     if m.opening > 0.35 * px:
         _cavity(img, box, m, px)
     else:
-        line = line_alpha([m.line], 1.0 * px, box)
-        blend(img, box, line * 0.55, lip * 0.45)
+        press = params.au[24] / 5  # AU24: pressed lips meet in a darker, firmer line
+        line = line_alpha([m.line], (1.0 + 0.8 * press) * px, box)
+        blend(img, box, line * (0.55 + 0.35 * press), lip * (0.45 - 0.2 * press))
     for c in m.corners:
         a = draw.ellipse_alpha(c, (1.2 * px, 1.0 * px), 0, box)
         scale_region(img, box, a, 0.8)

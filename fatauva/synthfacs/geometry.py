@@ -115,8 +115,8 @@ def _lid_heights(openness: float, au: dict[int, float]) -> tuple[float, float]:
     """Upper and lower lid heights (crop units) after AU6 (lower lid up), AU7 (both lids
     tightened, lower straightened), AU45 (upper lid down onto the lower lid)."""
     a6, a7, a45 = au[6] / 5, au[7] / 5, au[45] / 5
-    low = EYE_LOW * openness * (1 - 0.35 * a6) * (1 - 0.55 * a7)
-    up = EYE_UP * openness * (1 - 0.1 * a6) * (1 - 0.3 * a7)
+    low = EYE_LOW * openness * (1 - 0.35 * a6) * (1 - 0.8 * a7)
+    up = EYE_UP * openness * (1 - 0.1 * a6) * (1 - 0.35 * a7)
     up = up * (1 - a45) - low * a45  # fully closed: upper margin lies on the lower margin
     return up, low
 
@@ -231,12 +231,12 @@ def _brow(tr: Traits, au: dict[int, float], eye_centre: np.ndarray, side: int, s
     x_in = eye_centre[0] - side * 0.052 * s
     x_out = eye_centre[0] + side * 0.088 * s
     x = x_in + (x_out - x_in) * T
-    x = x - side * 0.012 * s * (au[4] / 5) * (1 - T)
+    x = x - side * 0.03 * s * (au[4] / 5) * (1 - T)  # brows knit: no trait moves the inner heads
     arch = (0.003 + 0.045 * tr.brow_arch) * s  # Arched_Eyebrows (>= 0.6): >= 3 px higher mid-brow at 112 px
     bump = BROW_ARCH
     y = rest_y - arch * bump + 0.012 * s * T**2
     w1, w2 = AU1_SPAN, AU2_SPAN
-    y = y - 0.01 * s * au[1] * w1 - 0.007 * s * au[2] * w2 + 0.006 * s * au[4] * (0.6 + 0.4 * (1 - T))
+    y = y - 0.01 * s * au[1] * w1 - 0.01 * s * au[2] * w2 + 0.006 * s * au[4] * (0.6 + 0.4 * (1 - T))
     thick = 0.55 + 2.0 * tr.brow_thickness + 0.15 * tr.male  # Bushy_Eyebrows: >= 1.4x a thin brow
     t_in, t_out = 0.02 * s * thick, 0.008 * s * thick
     th = t_in * (1 - T) + t_out * T
@@ -258,16 +258,16 @@ def _mouth(
     y0 = left[1]
     # A dropped jaw parts relaxed lips a little even without AU25, fully with it.
     open_gap = 0.08 * s * a25 + jaw_drop * min(1.0, 0.35 + a25 * 3.0)
-    dx = (0.028 * a12 - 0.006 * a15 - 0.014 * a23 - 0.004 * a24) * s
-    dy = (-0.034 * a12 + 0.022 * a15) * s + 0.25 * open_gap
+    dx = (0.028 * a12 - 0.01 * a15 - 0.035 * a23 - 0.012 * a24) * s
+    dy = (-0.034 * a12 + 0.035 * a15) * s + 0.25 * open_gap
     corners = np.array([[left[0] - dx, y0 + dy], [right[0] + dx, y0 + dy]], np.float32)
     x = corners[0, 0] + (corners[1, 0] - corners[0, 0]) * T
     corner_line = corners[0, 1] + (corners[1, 1] - corners[0, 1]) * T
-    centre_y = y0 + 0.006 * s * a12 - 0.004 * s * a17
+    centre_y = y0 + 0.006 * s * a12 - 0.014 * s * a17  # AU17 arches the lip line (inverted U)
     bend = centre_y - (corners[0, 1] + corners[1, 1]) / 2
     sin_t = ARC
     line_y = corner_line + bend * sin_t ** (0.8 + 0.6 * a12)
-    thin = min(max(1 - 0.45 * a23 - 0.55 * a24 - 0.1 * a12, 0.25), 1.0)
+    thin = min(max(1 - 0.6 * a23 - 0.75 * a24 - 0.1 * a12, 0.2), 1.0)
     t_up = (0.02 + 0.016 * tr.lip_upper - 0.006 * tr.male) * s * thin
     t_low = (0.027 + 0.02 * tr.lip_lower - 0.005 * tr.male) * s * thin
     raise10 = 0.014 * s * a10 * AU10_SPAN
@@ -275,7 +275,7 @@ def _mouth(
     upper_bottom = line_y - 0.3 * open_gap * gap_shape - raise10
     lower_top = line_y + 0.7 * open_gap * gap_shape
     upper_top = upper_bottom - t_up * UPPER_LIP - 0.3 * raise10
-    push17 = 0.006 * s * a17 * sin_t
+    push17 = 0.018 * s * a17 * sin_t
     lower_bottom = lower_top + t_low * LOWER_LIP - push17
 
     def stack(ys: np.ndarray) -> np.ndarray:

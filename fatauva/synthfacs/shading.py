@@ -45,7 +45,7 @@ def height_field(
     for eye in geo.eyes:
         cx, cy = eye.centre
         add_bump(z, (cx + 0.01 * eye.side * s, cy + 0.1 * s), (0.085 * s, 0.065 * s), 0.0045 * s * au[6])
-        add_bump(z, (cx, cy + eye.height_low + 0.012 * s), (0.05 * s, 0.016 * s), 0.0018 * s * au[7])
+        add_bump(z, (cx, cy + eye.height_low + 0.012 * s), (0.05 * s, 0.016 * s), 0.004 * s * au[7])
         add_bump(z, (cx, cy + 0.2 * s), (0.075 * s, 0.06 * s), 0.0045 * s * au[12])
     for nx, ny in geo.nostrils:
         add_bump(z, (nx, ny - 0.004 * s), (0.022 * s, 0.02 * s), 0.014 * s)
@@ -58,10 +58,8 @@ def height_field(
     low_h = float(m.lower_bottom[mid, 1] - m.lower_top[mid, 1])
     add_bump(z, up_c, (half_w * 0.95, up_h + 0.01 * s), 0.008 * s)
     add_bump(z, low_c, (half_w * 0.85, low_h * 0.8 + 0.006 * s), 0.012 * s)
-    add_bump(z, (up_c[0], m.upper_top[mid, 1] - 0.012 * s), (half_w * 0.9, 0.014 * s), 0.0012 * s * au[24])
-    add_bump(
-        z, (low_c[0], m.lower_bottom[mid, 1] + 0.012 * s), (half_w * 0.8, 0.014 * s), 0.0012 * s * au[24]
-    )
+    add_bump(z, (up_c[0], m.upper_top[mid, 1] - 0.012 * s), (half_w * 0.9, 0.014 * s), 0.004 * s * au[24])
+    add_bump(z, (low_c[0], m.lower_bottom[mid, 1] + 0.012 * s), (half_w * 0.8, 0.014 * s), 0.004 * s * au[24])
     chin = (0.5 * s, geo.chin_y - 0.05 * s)
     add_bump(z, chin, (0.085 * s, 0.05 * s), 0.018 * s)
     add_bump(z, (chin[0], chin[1] - 0.006 * s * au[17] / 5), (0.065 * s, 0.04 * s), 0.0035 * s * au[17])
