@@ -1,4 +1,4 @@
-"""train.probe_aus: the pixel cue of each AU and the logistic-regression probe of the part maps."""
+"""train.probe_aus: the pixel cue of each AU, the probe of the part maps, the V-A ceiling."""
 
 import math
 
@@ -10,6 +10,8 @@ from sklearn.linear_model import LogisticRegression
 from fatauva import topology
 from fatauva.metrics import roc_auc
 from fatauva.model import FatauvaConfig, FatauvaNet
+from fatauva.synthfacs.dataset import face_params
+from fatauva.synthfacs.render import render
 from train import probe_aus
 from train.datasets.synthpool import render_pool
 
@@ -53,3 +55,20 @@ def test_the_probe_reads_each_au_from_its_own_part_map_with_standardised_cells()
     mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
     clf = LogisticRegression(C=0.05, max_iter=1000).fit((ftr - mu) / sd, ytr)
     assert aucs["AU12"] == pytest.approx(roc_auc(yva, clf.predict_proba((fva - mu) / sd)[:, 1]))
+
+
+def test_va_ceiling_labels_are_those_the_rendered_faces_carry():
+    labels = probe_aus.au_va_labels("test", 3)
+    for i in range(3):
+        face = render(face_params("test", i), 56, with_masks=False).labels
+        np.testing.assert_array_equal(labels["present"][i], face.au_present)
+        np.testing.assert_array_equal(labels["intensity"][i], face.au_intensity)
+        np.testing.assert_allclose(labels["va"][i], [face.valence, face.arousal])
+
+
+def test_va_is_read_better_from_au_levels_than_from_presence_and_well_from_both():
+    ceiling = probe_aus.va_ceiling(n_train=3000, n_test=500)
+    assert list(ceiling) == ["present", "intensity"]
+    for t in range(2):
+        assert ceiling["intensity"][t] > ceiling["present"][t] > 0.7
+        assert ceiling["intensity"][t] > 0.95  # V-A is a function of the levels plus small noise

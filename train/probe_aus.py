@@ -11,6 +11,11 @@ to see, whatever the network.
 logistic regression (scikit-learn) per AU on the part map its AU branch grows on (Table 3), frozen
 as stage 1 left it and averaged over a grid x grid of cells, and prints its validation AUC. Stages
 2 and 3 never change the part maps, so a finished model (any `load_model` source) probes its stage 1.
+
+`python -m train.probe_aus va-ceiling [--train 24000] [--test 2000]` fits a gradient-boosted regressor
+(scikit-learn) of valence and of arousal on the train split's *true* AU labels and prints its CCC on
+the test split: from the 14 present/absent labels the AU layer is trained on, and from the FACS levels
+0-5. That is what a V-A layer reading perfect AU features of each kind could reach; no image is drawn.
 """
 
 import argparse
@@ -18,14 +23,16 @@ from dataclasses import replace
 
 import numpy as np
 import torch
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression
 
 from fatauva import topology
 from fatauva.checkpoint import load_model
-from fatauva.metrics import roc_auc
+from fatauva.metrics import ccc, roc_auc
 from fatauva.model import FatauvaNet, pool_cells
+from fatauva.synthfacs.dataset import face_params
 from fatauva.synthfacs.params import FaceParams
-from fatauva.synthfacs.render import render
+from fatauva.synthfacs.render import labels_of, render
 from fatauva.template import to_tensor
 from train.datasets.synthpool import SynthFACSPool, render_pool
 
@@ -94,6 +101,33 @@ def probe_parts(
     return aucs
 
 
+def au_va_labels(split: str, n: int) -> dict[str, np.ndarray]:
+    """Faces 0..n-1 of a SynthFACS split, without drawing them: their AU labels as 'present' (n, 14)
+    0/1 and as 'intensity' (n, 14) FACS levels, and 'va' (n, 2)."""
+    no_landmarks = np.zeros((5, 2), np.float32)
+    labels = [labels_of(face_params(split, i), no_landmarks) for i in range(n)]
+    return {
+        "present": np.stack([lab.au_present for lab in labels]),
+        "intensity": np.stack([lab.au_intensity for lab in labels]),
+        "va": np.array([[lab.valence, lab.arousal] for lab in labels]),
+    }
+
+
+def va_ceiling(n_train: int = 24000, n_test: int = 2000) -> dict[str, tuple[float, float]]:
+    """AU feature kind ('present', 'intensity') -> (valence CCC, arousal CCC) on the test split of a
+    regressor fitted on the train split's true AU labels of that kind."""
+    train, test = au_va_labels("train", n_train), au_va_labels("test", n_test)
+    out = {}
+    for kind in ("present", "intensity"):
+        cccs = []
+        for t in range(2):
+            reg = HistGradientBoostingRegressor(max_iter=300, random_state=0)
+            reg.fit(train[kind], train["va"][:, t])
+            cccs.append(ccc(test["va"][:, t], reg.predict(test[kind])))
+        out[kind] = (cccs[0], cccs[1])
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -106,7 +140,15 @@ def main(argv: list[str] | None = None) -> None:
     feats.add_argument("--val", type=int, default=2000)
     feats.add_argument("--grid", type=int, default=3)
     feats.add_argument("--workers", type=int, default=2)
+    ceiling = sub.add_parser("va-ceiling", help="V-A CCC reachable from perfect AU labels")
+    ceiling.add_argument("--train", type=int, default=24000)
+    ceiling.add_argument("--test", type=int, default=2000)
     args = parser.parse_args(argv)
+    if args.command == "va-ceiling":
+        print(f"{'AU features':<14}{'valence CCC':>12}{'arousal CCC':>13}   (test split, {args.test} faces)")
+        for kind, (v, a) in va_ceiling(args.train, args.test).items():
+            print(f"{kind:<14}{v:12.3f}{a:13.3f}")
+        return
     if args.command == "cue":
         print(f"{'AU':<6}{'trace->present':>16}{'0->5':>10}   (summed per-pixel change, {args.faces} faces)")
         for au, (step, span) in au_cues(args.faces, args.size).items():
