@@ -217,7 +217,7 @@ class FatauvaNet(
 
     # ----- forward -------------------------------------------------------------------------
     def forward(self, x: Tensor) -> FatauvaOutput:
-        features = self._parts(x)
+        features = self.part_maps(x)
         features.update(self._aus(features))
         features.update(self._vas(features))
         attribute_logits, au_logits = self._attribute_logits(features), self._au_logits(features)
@@ -234,7 +234,7 @@ class FatauvaNet(
         values equal those of `forward`."""
         if stage not in (1, 2, 3):
             raise ValueError(f"stage must be 1, 2 or 3, got {stage!r}")
-        features = self._parts(x)
+        features = self.part_maps(x)
         if stage == 1:
             return self._attribute_logits(features), None
         features.update(self._aus(features))
@@ -243,8 +243,9 @@ class FatauvaNet(
         features.update(self._vas(features))
         return self._va_logits(features)
 
-    def _parts(self, x: Tensor) -> dict[str, Tensor]:
-        """Core and attribute-layer maps: {'core': ..., 'part.<part>': ...}."""
+    def part_maps(self, x: Tensor) -> dict[str, Tensor]:
+        """The core and attribute-layer maps only, as in FatauvaOutput.features:
+        {'core': (N, C, H, W), 'part.<part>': (N, C, H, W)}, without running the later layers."""
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected a batch of RGB crops (N, 3, S, S), got shape {tuple(x.shape)}")
         if self._channels_last:
@@ -266,20 +267,25 @@ class FatauvaNet(
         return self._split(self.va_branches(con_val_aro), self.va_taps, "va")
 
     def _attribute_logits(self, features: dict[str, Tensor]) -> Tensor:
-        parts = {k: v for k, v in features.items() if k.startswith("part.")}
-        pooled = _pooled(parts, self.config.head_grid)
-        return self.attribute_heads(pooled.index_select(1, self.attribute_part))[0]
+        return self._heads(self.attribute_heads, features, "part.", self.attribute_part)[0]
 
     def _au_logits(self, features: dict[str, Tensor]) -> Tensor:
-        aus = {k: v for k, v in features.items() if k.startswith("au.")}
-        return self.au_heads(_pooled(aus, self.config.head_grid).index_select(1, self.au_branch))[0]
+        return self._heads(self.au_heads, features, "au.", self.au_branch)[0]
 
     def _va_logits(self, features: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-        vas = {k: v for k, v in features.items() if k.startswith("va.")}
-        va_logits, va_embedding = self.va_heads(_pooled(vas, self.config.head_grid))
+        va_logits, va_embedding = self._heads(self.va_heads, features, "va.")
         if self.config.va_head == "reg":
             va_logits = va_logits.squeeze(-1)
         return va_logits, va_embedding
+
+    def _heads(
+        self, heads: GroupedMLP, features: dict[str, Tensor], prefix: str, branch_of: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Run one layer's FC heads on its pooled branch maps (the features named `prefix`...);
+        `branch_of[i]` is the branch head i reads (None: head i reads branch i)."""
+        maps = {k: v for k, v in features.items() if k.startswith(prefix)}
+        pooled = _pooled(maps, self.config.head_grid)
+        return heads(pooled if branch_of is None else pooled.index_select(1, branch_of))
 
     @staticmethod
     def _split(maps: Tensor, taps: nn.ModuleDict, prefix: str) -> dict[str, Tensor]:

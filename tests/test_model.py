@@ -330,6 +330,15 @@ def test_stage_logits_equal_the_full_forward_for_every_stage(batch, va_head):
     torch.testing.assert_close(embedding, out.va_embedding, rtol=0, atol=0)
 
 
+def test_part_maps_are_the_core_and_part_features_of_the_full_forward(batch):
+    model = trained_looking(narrow(head_grid=2))
+    with torch.no_grad():
+        full, maps = model(batch).features, model.part_maps(batch)
+    assert list(maps) == ["core"] + [f"part.{p}" for p in topology.PARTS]
+    for name, value in maps.items():
+        torch.testing.assert_close(value, full[name], rtol=0, atol=0)
+
+
 def test_stage_one_logits_never_run_the_au_or_va_layers(batch):
     model = FatauvaNet(narrow()).eval()
     ran = []

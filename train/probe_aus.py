@@ -75,7 +75,7 @@ def part_features(
     model.eval()
     with torch.no_grad():
         for s in range(0, len(pool), batch):
-            features = model(to_tensor(np.ascontiguousarray(pool.images[s : s + batch]))).features
+            features = model.part_maps(to_tensor(np.ascontiguousarray(pool.images[s : s + batch])))
             for p in topology.PARTS:
                 out[p].append(pool_cells(features[f"part.{p}"], grid).float().numpy())
     return {p: np.concatenate(v) for p, v in out.items()}
