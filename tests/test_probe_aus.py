@@ -72,3 +72,28 @@ def test_va_is_read_better_from_au_levels_than_from_presence_and_well_from_both(
     for t in range(2):
         assert ceiling["intensity"][t] > ceiling["present"][t] > 0.7
         assert ceiling["intensity"][t] > 0.95  # V-A is a function of the levels plus small noise
+
+
+def test_auc_by_level_compares_each_level_with_the_level_0_faces_only():
+    # AU1 (column 0): level-0 faces score 0.1 / 0.3 / 0.5 / 0.7 / 0.9; ten level-2 faces, five at 0.2
+    # (above 1 of the 5 level-0 faces) and five at 0.8 (above 4): AUC = (5 * 1 + 5 * 4) / (10 * 5) = 0.5.
+    # Five level-5 faces at 0.95: AUC 1. Three level-3 faces at 0.0: too few, left out.
+    off = [0.1, 0.3, 0.5, 0.7, 0.9]
+    scores = off + [0.2] * 5 + [0.8] * 5 + [0.95] * 5 + [0.0] * 3
+    levels = [0] * 5 + [2] * 10 + [5] * 5 + [3] * 3  # only 3 faces at level 3: left out
+    probs = np.zeros((len(scores), len(topology.AUS)))
+    intensity = np.zeros_like(probs)
+    probs[:, 0], intensity[:, 0] = scores, levels
+    row = probe_aus.auc_by_level(probs, intensity)["AU01"]
+    assert row == {2: pytest.approx(0.5), 5: pytest.approx(1.0)}
+
+
+def test_auc_without_trace_drops_only_the_level_1_faces():
+    # absent: level 0 at 0.1, 0.2; trace (level 1) at 0.9; present: level 2 at 0.5, level 4 at 0.6.
+    # All faces: the trace face outranks both positives -> AUC = 4 / 6; without it, 1.
+    probs = np.zeros((5, len(topology.AUS)))
+    intensity = np.zeros_like(probs)
+    probs[:, 0] = [0.1, 0.2, 0.9, 0.5, 0.6]
+    intensity[:, 0] = [0, 0, 1, 2, 4]
+    everything, without = probe_aus.auc_without_trace(probs, intensity)["AU01"]
+    assert everything == pytest.approx(4 / 6) and without == pytest.approx(1.0)

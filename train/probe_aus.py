@@ -12,6 +12,11 @@ logistic regression (scikit-learn) per AU on the part map its AU branch grows on
 as stage 1 left it and averaged over a grid x grid of cells, and prints its validation AUC. Stages
 2 and 3 never change the part maps, so a finished model (any `load_model` source) probes its stage 1.
 
+`python -m train.probe_aus levels --model SOURCE [--faces 2000]` scores the test split and prints, per
+AU, the AUC of P(AU) that separates the faces at each FACS level 1-5 from the faces at level 0, and
+the AU's AUC over all faces with and without its trace-level (1, labelled absent) faces. It tells a
+model that confuses trace with present from one that misses clearly present AUs.
+
 `python -m train.probe_aus va-ceiling [--train 24000] [--test 2000]` fits a gradient-boosted regressor
 (scikit-learn) of valence and of arousal on the train split's *true* AU labels and prints its CCC on
 the test split: from the 14 present/absent labels the AU layer is trained on, and from the FACS levels
@@ -34,7 +39,9 @@ from fatauva.synthfacs.dataset import face_params
 from fatauva.synthfacs.params import FaceParams
 from fatauva.synthfacs.render import labels_of, render
 from fatauva.template import to_tensor
+from train.datasets import synthfacs_dataset
 from train.datasets.synthpool import SynthFACSPool, render_pool
+from train.evaluate import predict
 
 TRACE, PRESENT, FULL = 1.0, 2.0, 5.0
 
@@ -101,6 +108,36 @@ def probe_parts(
     return aucs
 
 
+def auc_by_level(probs: np.ndarray, intensity: np.ndarray, min_faces: int = 5) -> dict[str, dict[int, float]]:
+    """AU key -> {FACS level k: AUC of probs separating the level-k faces from the level-0 faces}.
+
+    probs (N, 14) P(AU present), intensity (N, 14) FACS levels 0-5, both in topology.AUS order;
+    a level held by fewer than `min_faces` faces is left out (its AUC would be noise).
+    """
+    out = {}
+    for j, au in enumerate(topology.AUS):
+        off = probs[intensity[:, j] == 0, j]
+        levels = {}
+        for k in range(1, 6):
+            on = probs[intensity[:, j] == k, j]
+            if len(on) >= min_faces and len(off) >= min_faces:
+                levels[k] = roc_auc(np.r_[np.zeros(len(off)), np.ones(len(on))], np.r_[off, on])
+        out[topology.au_key(au)] = levels
+    return out
+
+
+def auc_without_trace(probs: np.ndarray, intensity: np.ndarray) -> dict[str, tuple[float, float]]:
+    """AU key -> (AUC over every face, AUC without the trace-level faces), present = level >= 2."""
+    out = {}
+    for j, au in enumerate(topology.AUS):
+        present, keep = (intensity[:, j] >= 2).astype(int), intensity[:, j] != 1
+        out[topology.au_key(au)] = (
+            roc_auc(present, probs[:, j]),
+            roc_auc(present[keep], probs[keep, j]),
+        )
+    return out
+
+
 def au_va_labels(split: str, n: int) -> dict[str, np.ndarray]:
     """Faces 0..n-1 of a SynthFACS split, without drawing them: their AU labels as 'present' (n, 14)
     0/1 and as 'intensity' (n, 14) FACS levels, and 'va' (n, 2)."""
@@ -140,6 +177,9 @@ def main(argv: list[str] | None = None) -> None:
     feats.add_argument("--val", type=int, default=2000)
     feats.add_argument("--grid", type=int, default=3)
     feats.add_argument("--workers", type=int, default=2)
+    levels = sub.add_parser("levels", help="AUC of each AU per FACS level against its level-0 faces")
+    levels.add_argument("--model", required=True, help="any fatauva.checkpoint.load_model source")
+    levels.add_argument("--faces", type=int, default=2000)
     ceiling = sub.add_parser("va-ceiling", help="V-A CCC reachable from perfect AU labels")
     ceiling.add_argument("--train", type=int, default=24000)
     ceiling.add_argument("--test", type=int, default=2000)
@@ -156,6 +196,19 @@ def main(argv: list[str] | None = None) -> None:
         return
     model = load_model(args.model).model
     size = model.config.input_size
+    if args.command == "levels":
+        probs = predict(model, synthfacs_dataset("test", args.faces, size)).au_probs
+        intensity = au_va_labels("test", args.faces)["intensity"]
+        by_level, overall = auc_by_level(probs, intensity), auc_without_trace(probs, intensity)
+        print(
+            f"{'AU':<6}" + "".join(f"{f'L{k} vs 0':>9}" for k in range(1, 6)) + f"{'all':>8}{'no trace':>10}"
+        )
+        for key, row in by_level.items():
+            cells = "".join(f"{row[k]:9.3f}" if k in row else f"{'-':>9}" for k in range(1, 6))
+            print(f"{key:<6}{cells}{overall[key][0]:8.3f}{overall[key][1]:10.3f}")
+        means = np.mean([v for v in overall.values()], axis=0)
+        print(f"{'mean':<6}{'':>45}{means[0]:8.3f}{means[1]:10.3f}   (test split, {args.faces} faces)")
+        return
     train = render_pool("train", args.train, size, workers=args.workers)
     val = render_pool("val", args.val, size, workers=args.workers)
     print(f"{'AU':<6}{'part':<10}{'AUC':>7}   (logistic regression, {args.grid}x{args.grid} cells)")
