@@ -118,7 +118,7 @@ def auc_by_level(probs: np.ndarray, intensity: np.ndarray, min_faces: int = 5) -
     for j, au in enumerate(topology.AUS):
         off = probs[intensity[:, j] == 0, j]
         levels = {}
-        for k in range(1, 6):
+        for k in range(1, int(FULL) + 1):
             on = probs[intensity[:, j] == k, j]
             if len(on) >= min_faces and len(off) >= min_faces:
                 levels[k] = roc_auc(np.r_[np.zeros(len(off)), np.ones(len(on))], np.r_[off, on])
@@ -127,10 +127,10 @@ def auc_by_level(probs: np.ndarray, intensity: np.ndarray, min_faces: int = 5) -
 
 
 def auc_without_trace(probs: np.ndarray, intensity: np.ndarray) -> dict[str, tuple[float, float]]:
-    """AU key -> (AUC over every face, AUC without the trace-level faces), present = level >= 2."""
+    """AU key -> (AUC over every face, AUC without the trace-level faces), present = level >= PRESENT."""
     out = {}
     for j, au in enumerate(topology.AUS):
-        present, keep = (intensity[:, j] >= 2).astype(int), intensity[:, j] != 1
+        present, keep = (intensity[:, j] >= PRESENT).astype(int), intensity[:, j] != TRACE
         out[topology.au_key(au)] = (
             roc_auc(present, probs[:, j]),
             roc_auc(present[keep], probs[keep, j]),
