@@ -39,6 +39,53 @@ def test_a_cached_pool_is_reused_only_while_the_renderer_draws_the_same_faces(tm
     assert render_pool("val", 3, SIZE, workers=1, cache_dir=tmp_path).images[1].max() > 0
 
 
+def test_ranks_of_a_data_parallel_run_render_their_share_and_share_one_cache(tmp_path, monkeypatch):
+    import threading
+
+    import train.datasets.synthpool as synthpool
+
+    whole = render_pool("val", 7, SIZE, workers=1, progress=False)
+    rendered = []
+    real_range = synthpool._render_range
+    monkeypatch.setattr(
+        synthpool, "_render_range", lambda *a: rendered.append(a[3:5]) or real_range(*a)
+    )  # records (first, stop) of every share
+    barrier, pools = threading.Barrier(2), {}
+
+    def rank(r):
+        pools[r] = render_pool(
+            "val",
+            7,
+            SIZE,
+            workers=1,
+            cache_dir=tmp_path,
+            progress=False,
+            rank=r,
+            world=2,
+            barrier=barrier.wait,
+        )
+
+    threads = [threading.Thread(target=rank, args=(r,)) for r in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(rendered) == [(0, 3), (3, 7)]
+    assert [p.name for p in tmp_path.iterdir()] == ["synthfacs_val_emotion_48px_7.npz"]  # parts removed
+    for pool in pools.values():
+        np.testing.assert_array_equal(pool.images, whole.images)
+        for task in ("attributes", "aus", "va"):
+            np.testing.assert_array_equal(pool.labels(task), whole.labels(task))
+    rendered.clear()
+    render_pool("val", 7, SIZE, workers=1, cache_dir=tmp_path, progress=False)
+    assert rendered == []  # the joined cache serves a later single-process run
+
+
+def test_a_rank_without_a_barrier_is_refused():
+    with pytest.raises(ValueError, match="rank 1 of 2 processes needs"):
+        render_pool("val", 4, SIZE, rank=1, world=2)
+
+
 def test_flips_mirror_the_image_and_keep_the_labels():
     pool = render_pool("val", 1, SIZE, workers=1, progress=False)
     plain = to_tensor(pool.images[0])[0]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import Tensor, nn
 from torch.utils.data import Dataset, Subset
 
@@ -92,8 +93,21 @@ def _spread(dataset: Dataset, n: int) -> Dataset:
 
 @functools.lru_cache(maxsize=1)
 def _pool(split: str, n: int, size: int, mode: str, workers: int, cache_dir: str) -> SynthFACSPool:
-    """One rendered pool per process, shared by the stages that train on the same faces."""
-    return render_pool(split, n, size, mode, workers=workers, cache_dir=Path(cache_dir) / "synthfacs")
+    """One rendered pool per process, shared by the stages that train on the same faces; under
+    torchrun each process renders its share of the faces (train.datasets.synthpool.render_pool)."""
+    ranked = dist.is_available() and dist.is_initialized()
+    rank, world = (dist.get_rank(), dist.get_world_size()) if ranked else (0, 1)
+    return render_pool(
+        split,
+        n,
+        size,
+        mode,
+        workers=workers,
+        cache_dir=Path(cache_dir) / "synthfacs",
+        rank=rank,
+        world=world,
+        barrier=dist.barrier if ranked else None,
+    )
 
 
 def stage_data(cfg: TrainConfig, stage: int, input_size: int) -> StageData:

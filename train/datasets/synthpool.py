@@ -12,6 +12,7 @@ last face rendered now hash to the fingerprint stored with it (a changed rendere
 
 import hashlib
 import os
+from collections.abc import Callable
 from contextlib import nullcontext
 from multiprocessing import get_context
 from pathlib import Path
@@ -88,6 +89,47 @@ class SynthFACSPool(Dataset):
         }
 
 
+def _render_range(
+    split: str, mode: str, size: int, first: int, stop: int, workers: int, progress: bool, whole: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Faces first..stop-1 of a split (a share of a `whole`-face pool) rendered in `workers`
+    processes: images, attributes, AUs, V-A."""
+    n = stop - first
+    images = np.empty((n, size, size, 3), np.uint8)
+    attributes, aus = np.empty((n, len(ATTRIBUTES)), np.int64), np.empty((n, len(AUS)), np.int64)
+    va = np.empty((n, 2), np.float32)
+    jobs = [(split, mode, size, s, min(s + _CHUNK, stop)) for s in range(first, stop, _CHUNK)]
+    of = "" if (first, stop) == (0, whole) else f" ({first}-{stop - 1})"
+    bar = tqdm(total=n, desc=f"rendering {n} SynthFACS {split} faces{of}", unit="face", disable=not progress)
+    with get_context("spawn").Pool(workers) if workers > 1 else nullcontext() as pool:
+        chunks = pool.imap_unordered(_render_chunk, jobs) if pool is not None else map(_render_chunk, jobs)
+        for start, im, at, au, v in chunks:
+            rows = slice(start - first, start - first + len(im))
+            images[rows], attributes[rows], aus[rows], va[rows] = im, at, au, v
+            bar.update(len(im))
+    bar.close()
+    return images, attributes, aus, va
+
+
+def _save(path: Path, arrays: tuple[np.ndarray, ...], stamp: str) -> None:
+    """Write a pool file atomically (a temporary file renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    images, attributes, aus, va = arrays
+    np.savez(tmp, images=images, attributes=attributes, aus=aus, va=va, fingerprint=np.array(stamp))
+    tmp.replace(path)
+
+
+def _load(path: Path, stamp: str) -> tuple[np.ndarray, ...] | None:
+    """The arrays of a pool file if it exists and carries `stamp`, else None."""
+    if not path.is_file():
+        return None
+    with np.load(path) as f:
+        if str(f["fingerprint"]) != stamp:
+            return None
+        return f["images"], f["attributes"], f["aus"], f["va"]
+
+
 def render_pool(
     split: str,
     n: int,
@@ -96,31 +138,50 @@ def render_pool(
     workers: int = 2,
     cache_dir: str | Path | None = None,
     progress: bool = True,
+    rank: int = 0,
+    world: int = 1,
+    barrier: Callable[[], object] | None = None,
 ) -> SynthFACSPool:
-    """Faces 0..n-1 of a SynthFACS split at `size` px, from the cache when it still matches the renderer."""
+    """Faces 0..n-1 of a SynthFACS split at `size` px, from the cache when it still matches the renderer.
+
+    Called by every process of a data-parallel run (`rank` of `world`, `barrier` waiting for all of
+    them) with a `cache_dir`, each process renders only its share of the faces into a part file; rank
+    0 joins the parts into the cache file, which every process then loads. Without a cache folder
+    every process renders the whole pool.
+    """
     if n <= 0:
         raise ValueError(f"a SynthFACS pool needs at least one face, got n={n}")
+    if not 0 <= rank < world or (world > 1 and barrier is None):
+        raise ValueError(
+            f"rank {rank} of {world} processes needs 0 <= rank < world and, for world > 1, a barrier"
+        )
     path = Path(cache_dir) / f"synthfacs_{split}_{mode}_{size}px_{n}.npz" if cache_dir else None
     stamp = _fingerprint(split, mode, size, n) if path is not None else ""
-    if path is not None and path.is_file():
-        with np.load(path) as f:
-            if str(f["fingerprint"]) == stamp:
-                return SynthFACSPool(f["images"], f["attributes"], f["aus"], f["va"])
-    images = np.empty((n, size, size, 3), np.uint8)
-    attributes, aus = np.empty((n, len(ATTRIBUTES)), np.int64), np.empty((n, len(AUS)), np.int64)
-    va = np.empty((n, 2), np.float32)
-    jobs = [(split, mode, size, s, min(s + _CHUNK, n)) for s in range(0, n, _CHUNK)]
-    bar = tqdm(total=n, desc=f"rendering {n} SynthFACS {split} faces", unit="face", disable=not progress)
-    with get_context("spawn").Pool(workers) if workers > 1 else nullcontext() as pool:
-        chunks = pool.imap_unordered(_render_chunk, jobs) if pool is not None else map(_render_chunk, jobs)
-        for start, im, at, au, v in chunks:
-            stop = start + len(im)
-            images[start:stop], attributes[start:stop], aus[start:stop], va[start:stop] = im, at, au, v
-            bar.update(len(im))
-    bar.close()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # torchrun ranks may write the same pool at once
-        np.savez(tmp, images=images, attributes=attributes, aus=aus, va=va, fingerprint=np.array(stamp))
-        tmp.replace(path)
-    return SynthFACSPool(images, attributes, aus, va)
+    cached = _load(path, stamp) if path is not None else None
+    if cached is not None:
+        return SynthFACSPool(*cached)
+    if path is None or world == 1:
+        arrays = _render_range(split, mode, size, 0, n, workers, progress, n)
+        if path is not None:
+            _save(path, arrays, stamp)
+        return SynthFACSPool(*arrays)
+    bounds = [n * r // world for r in range(world + 1)]
+    parts = [path.with_name(f"{path.stem}.part{r}of{world}.npz") for r in range(world)]
+    _save(
+        parts[rank],
+        _render_range(split, mode, size, bounds[rank], bounds[rank + 1], workers, progress, n),
+        stamp,
+    )
+    barrier()
+    if rank == 0:
+        shares = [_load(part, stamp) for part in parts]
+        if any(share is None for share in shares):
+            raise RuntimeError(f"a rank's share of {path.name} is missing or stale under {path.parent}")
+        _save(path, tuple(np.concatenate(arrays) for arrays in zip(*shares, strict=True)), stamp)
+        for part in parts:
+            part.unlink()
+    barrier()
+    arrays = _load(path, stamp)
+    if arrays is None:
+        raise RuntimeError(f"{path} was not written by rank 0")
+    return SynthFACSPool(*arrays)
