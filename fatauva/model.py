@@ -165,7 +165,7 @@ class FatauvaNet(
         self._hub_mixin_config = self.config  # so that a default-built model also writes config.json
         c = self.config
         n_parts, n_aus, n_va = len(topology.PARTS), len(topology.AU_BRANCHES), len(topology.VA_TARGETS)
-        self._stage: int | None = None
+        self._stages: frozenset[int] = frozenset()
         self._channels_last = False
 
         # Core layer (§3, Fig. 2): stem + groups of rPoly-2 blocks (§4.1.2: 8 in total).
@@ -242,6 +242,14 @@ class FatauvaNet(
             return self._au_logits(features), None
         features.update(self._vas(features))
         return self._va_logits(features)
+
+    def attribute_and_au_logits(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(attribute_logits, au_logits) as in `forward`, without the V-A layer: what a stage 1
+        with an AU loss reads (`stage1.au_weight` of the trainer)."""
+        features = self.part_maps(x)
+        attribute_logits = self._attribute_logits(features)
+        features.update(self._aus(features))
+        return attribute_logits, self._au_logits(features)
 
     def part_maps(self, x: Tensor) -> dict[str, Tensor]:
         """The core and attribute-layer maps only, as in FatauvaOutput.features:
@@ -321,20 +329,22 @@ class FatauvaNet(
         """Parameters trained in `stage` (for the optimiser)."""
         return [p for m in self.stage_modules(stage) for p in m.parameters()]
 
-    def set_stage(self, stage: int) -> None:
-        """Train only `stage`'s modules: the rest get requires_grad False and, through
-        `train()`, stay in eval mode so their BN statistics (and dropout) never move."""
-        trainable = {id(p) for p in self.stage_parameters(stage)}
+    def set_stage(self, stage: int, *also: int) -> None:
+        """Train only `stage`'s modules (and those of the stages in `also`): the rest get
+        requires_grad False and, through `train()`, stay in eval mode so their BN statistics
+        (and dropout) never move."""
+        stages = frozenset((stage, *also))
+        trainable = {id(p) for s in sorted(stages) for p in self.stage_parameters(s)}
         for p in self.parameters():
             p.requires_grad_(id(p) in trainable)
-        self._stage = stage
+        self._stages = stages
         self.train(self.training)
 
     def train(self, mode: bool = True) -> "FatauvaNet":
         super().train(mode)
-        if mode and self._stage is not None:
+        if mode and self._stages:
             for stage in (1, 2, 3):
-                if stage != self._stage:
+                if stage not in self._stages:
                     for m in self.stage_modules(stage):
                         m.eval()
         return self

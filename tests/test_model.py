@@ -267,6 +267,26 @@ def test_set_stage_leaves_exactly_that_stage_trainable(stage):
     }
 
 
+def test_set_stage_can_train_a_later_stage_along(batch):
+    model = FatauvaNet(narrow())
+    model.set_stage(1, 2)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    expected = {n for n, _ in model.named_parameters() if n.startswith(STAGE_MODULES[1] + STAGE_MODULES[2])}
+    assert trainable == expected
+    model.train()
+    modes = {n: m.training for n, m in model.named_modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    assert all(modes[n] for n in modes if n.startswith(STAGE_MODULES[1] + STAGE_MODULES[2]))
+    assert not any(modes[n] for n in modes if n.startswith(STAGE_MODULES[3]))
+
+
+def test_attribute_and_au_logits_equal_the_full_forward(batch):
+    model = trained_looking(narrow(head_grid=2))
+    with torch.no_grad():
+        out, (attrs, aus) = model(batch), model.attribute_and_au_logits(batch)
+    torch.testing.assert_close(attrs, out.attribute_logits, rtol=0, atol=0)
+    torch.testing.assert_close(aus, out.au_logits, rtol=0, atol=0)
+
+
 def bn_statistics(model: FatauvaNet) -> dict[str, torch.Tensor]:
     return {n: t.clone() for n, t in model.state_dict().items() if "running_" in n}
 

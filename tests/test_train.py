@@ -14,8 +14,10 @@ from torch.utils.data import Dataset
 
 import train.train as trainer
 from fatauva.checkpoint import load_model
+from fatauva.losses import masked_cross_entropy
+from fatauva.model import FatauvaNet
 from train.config import load_config
-from train.stages import StageConfig, StageData, learning_rate
+from train.stages import StageConfig, StageData, StageObjective, learning_rate, stage_data
 from train.state import load_state
 
 TINY_MODEL = [
@@ -119,6 +121,44 @@ def test_each_stage_changes_only_its_own_layers(tmp_path, fake_data):
     assert not same(s1, s2, "au_branches.")
     assert same(s2, s3, "au_branches.") and same(s2, s3, "au_heads.") and same(init, s3, "core.")
     assert not same(s2, s3, "va_heads.")
+
+
+def test_stage_one_with_an_au_weight_trains_the_au_layer_with_the_core(tmp_path, fake_data):
+    trainer.run(tiny_config(tmp_path / "paper", "--stages=1"), command="x")
+    trainer.run(tiny_config(tmp_path / "au", "--stages=1", "--stage1.au_weight=0.5"), command="x")
+    paper, au = (load_state(tmp_path / k / "stage1.safetensors").model for k in ("paper", "au"))
+
+    def differ(prefix):  # same seed, same data: only the AU loss can make them differ
+        return any(not torch.equal(paper[k], au[k]) for k in paper if k.startswith(prefix))
+
+    assert differ("core.") and differ("au_branches.") and differ("au_heads.")
+    assert not differ("va_branches.") and not differ("va_heads.")
+
+
+def test_the_stage_one_loss_adds_the_weighted_au_loss(tmp_path):
+    cfg = tiny_config(tmp_path, "--stage1.au_weight=0.25")
+    model = FatauvaNet(cfg.model).eval()
+    images = TensorFaces(8, seed=3)
+    x = torch.stack([images[i]["image"] for i in range(8)])
+    attrs, aus = images.attributes[:8], images.aus[:8]
+    aus[0, :3] = -1  # unlabelled AUs stay out of the loss
+    with torch.no_grad():
+        out = model(x)
+        got = StageObjective(model, 1, cfg)(x, attrs, aus)
+        plain = StageObjective(model, 1, tiny_config(tmp_path))(x, attrs)
+    expected = masked_cross_entropy(out.attribute_logits, attrs) + 0.25 * masked_cross_entropy(
+        out.au_logits, aus
+    )
+    torch.testing.assert_close(got, expected)
+    torch.testing.assert_close(plain, masked_cross_entropy(out.attribute_logits, attrs))
+    with pytest.raises(ValueError, match="needs the AU labels"):
+        StageObjective(model, 1, cfg)(x, attrs)
+
+
+def test_an_au_weight_on_a_dataset_without_aus_is_refused(tmp_path):
+    cfg = tiny_config(tmp_path, "--stage1.au_weight=1", "--stage1.data=celeba", f"--stage1.root={tmp_path}")
+    with pytest.raises(ValueError, match="stage1.au_weight=1.0 needs faces labelled with attributes and AUs"):
+        stage_data(cfg, 1, 32)
 
 
 def test_a_killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one(tmp_path, fake_data, monkeypatch):

@@ -54,6 +54,8 @@ def test_the_config_round_trips_through_json(tmp_path):
         (["--stages=4"], "stages must be a subset"),
         (["--model.va_head=softmax"], "va_head"),
         (["stage1.lr=1"], "expected --key=value"),
+        (["--stage2.au_weight=1"], "stage2.au_weight=1.0: an AU loss can only be added to stage 1"),
+        (["--stage1.au_weight=-1"], "stage1.au_weight=-1.0: .* with a weight >= 0"),
     ],
 )
 def test_mistakes_are_one_clear_sentence(args, message):

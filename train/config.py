@@ -44,6 +44,10 @@ class StageConfig:
     weight_decay: float = 1e-4
     grad_clip: float = 5.0  # 0 disables
     balance: bool = True  # §4.1.1: over-/under-sample rare labels (train.sampling)
+    # Stage 1 only, outside the paper's recipe: weight of an AU loss added to the attribute loss,
+    # which then trains the AU layer with the core so the core learns to see the AU regions
+    # (SynthFACS labels every face with both; CelebA cannot). 0 = the paper's stage 1.
+    au_weight: float = 0.0
 
 
 @dataclass
@@ -95,6 +99,11 @@ class TrainConfig:
             data = self.stage(k).data
             if data not in STAGE_DATA[k]:
                 raise ValueError(f"stage{k}.data must be one of {', '.join(STAGE_DATA[k])}, got {data!r}")
+            if self.stage(k).au_weight < 0 or (k != 1 and self.stage(k).au_weight):
+                raise ValueError(
+                    f"stage{k}.au_weight={self.stage(k).au_weight}: an AU loss can only be added to stage 1, "
+                    "with a weight >= 0"
+                )
 
     def stage(self, k: int) -> StageConfig:
         """The configuration of stage k (1, 2 or 3)."""

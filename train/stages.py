@@ -38,11 +38,18 @@ class StageObjective(nn.Module):
         super().__init__()
         self.model = model
         self.stage = stage
+        self.au_weight = cfg.stage(stage).au_weight if stage == 1 else 0.0
         self.va_loss: VARegressionLoss | None = None
         if stage == 3 and model.config.va_head == "reg":
             self.va_loss = VARegressionLoss(model.config.fc_hidden[-1], t=cfg.va_t, lam=cfg.va_center_lambda)
 
-    def forward(self, images: Tensor, targets: Tensor) -> Tensor:
+    def forward(self, images: Tensor, targets: Tensor, au_targets: Tensor | None = None) -> Tensor:
+        if self.au_weight:
+            if au_targets is None:
+                raise ValueError("stage1.au_weight > 0 needs the AU labels of the batch (au_targets)")
+            attribute_logits, au_logits = self.model.attribute_and_au_logits(images)
+            attribute_loss = masked_cross_entropy(attribute_logits.float(), targets)
+            return attribute_loss + self.au_weight * masked_cross_entropy(au_logits.float(), au_targets)
         logits, embedding = self.model.stage_logits(images, self.stage)
         if self.stage in (1, 2):
             return masked_cross_entropy(logits.float(), targets)
@@ -54,7 +61,7 @@ class StageObjective(nn.Module):
 def make_optimizer(objective: StageObjective, sc: StageConfig) -> torch.optim.AdamW:
     """AdamW over the stage's parameters; weight decay on conv / FC weights only (nanoGPT's rule:
     decaying biases and BN scales only hurts)."""
-    params = [p for p in objective.model.stage_parameters(objective.stage) if p.requires_grad]
+    params = [p for p in objective.model.parameters() if p.requires_grad]  # as set_stage left them
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
     groups = [
@@ -114,6 +121,11 @@ def stage_data(cfg: TrainConfig, stage: int, input_size: int) -> StageData:
     """Build the data of `stage` as configured: SynthFACS rendered on the fly, or a real dataset
     cropped once into `cfg.cache_dir` (train.datasets)."""
     sc = cfg.stage(stage)
+    if stage == 1 and sc.au_weight and sc.data != SYNTH:
+        raise ValueError(
+            f"stage1.au_weight={sc.au_weight} needs faces labelled with attributes and AUs (synthfacs); "
+            f"{sc.data} has attributes only: run with --stage1.au_weight=0"
+        )
     val_size = min(sc.val_size, 2 * sc.batch_size) if cfg.dry_run else sc.val_size
     if sc.data == SYNTH:
         train_size = cfg.dry_run_steps * sc.batch_size if cfg.dry_run else sc.train_size

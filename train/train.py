@@ -144,8 +144,8 @@ def build_stage(cfg: TrainConfig, rt: Runtime, model: FatauvaNet, stage: int) ->
     if sc.batch_size % rt.world:
         raise ValueError(f"stage{stage}.batch_size={sc.batch_size} is not divisible by {rt.world} processes")
     data = stage_data(cfg, stage, model.config.input_size)
-    model.set_stage(stage)
     objective = StageObjective(model, stage, cfg).to(rt.device)
+    model.set_stage(stage, *((2,) if objective.au_weight else ()))
     n_steps = steps_per_epoch(cfg, stage, len(data.train))
     # Same seed on every rank: each keeps its own slice of one global weighted draw per epoch.
     sampler = DistributedWeightedSampler(
@@ -224,8 +224,9 @@ def train_epoch(cfg: TrainConfig, rt: Runtime, run: StageRun, epoch: int, step: 
         images = batch["image"].to(rt.device, non_blocking=True)
         if cfg.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
+        extra = (batch["aus"].to(rt.device, non_blocking=True),) if run.objective.au_weight else ()
         with amp:
-            loss = run.wrapped(images, batch[task].to(rt.device, non_blocking=True))
+            loss = run.wrapped(images, batch[task].to(rt.device, non_blocking=True), *extra)
         run.optimizer.zero_grad(set_to_none=True)
         run.scaler.scale(loss).backward()
         if sc.grad_clip > 0:
