@@ -81,6 +81,17 @@ def test_ranks_of_a_data_parallel_run_render_their_share_and_share_one_cache(tmp
     assert rendered == []  # the joined cache serves a later single-process run
 
 
+def test_rendering_in_this_process_leaves_its_torch_threads_alone(tmp_path):
+    # A pool rendered without workers once left the trainer on one thread for the whole run.
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        render_pool("val", 2, SIZE, workers=1, progress=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_a_rank_without_a_barrier_is_refused():
     with pytest.raises(ValueError, match="rank 1 of 2 processes needs"):
         render_pool("val", 4, SIZE, rank=1, world=2)

@@ -7,6 +7,7 @@ freezes what came before (`FatauvaNet.set_stage`).
 
 import functools
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +105,8 @@ def _pool(split: str, n: int, size: int, mode: str, workers: int, cache_dir: str
     torchrun each process renders its share of the faces (train.datasets.synthpool.render_pool)."""
     ranked = dist.is_available() and dist.is_initialized()
     rank, world = (dist.get_rank(), dist.get_world_size()) if ranked else (0, 1)
+    # Rendering comes before training, so it may take every core this process's share allows.
+    workers = max(workers, len(os.sched_getaffinity(0)) // world)
     return render_pool(
         split,
         n,

@@ -38,7 +38,6 @@ def _render_chunk(
     """Faces [start, stop) of a split: images (n, S, S, 3) uint8, attributes (n, 10), AUs (n, 14),
     V-A (n, 2)."""
     split, mode, size, start, stop = job
-    torch.set_num_threads(1)
     faces = [render(face_params(split, i, mode), size, with_masks=False) for i in range(start, stop)]
     return (
         start,
@@ -101,7 +100,9 @@ def _render_range(
     jobs = [(split, mode, size, s, min(s + _CHUNK, stop)) for s in range(first, stop, _CHUNK)]
     of = "" if (first, stop) == (0, whole) else f" ({first}-{stop - 1})"
     bar = tqdm(total=n, desc=f"rendering {n} SynthFACS {split} faces{of}", unit="face", disable=not progress)
-    with get_context("spawn").Pool(workers) if workers > 1 else nullcontext() as pool:
+    # Worker processes run one torch thread each; rendering in this process leaves its threads alone.
+    spawn = get_context("spawn")
+    with spawn.Pool(workers, torch.set_num_threads, (1,)) if workers > 1 else nullcontext() as pool:
         chunks = pool.imap_unordered(_render_chunk, jobs) if pool is not None else map(_render_chunk, jobs)
         for start, im, at, au, v in chunks:
             rows = slice(start - first, start - first + len(im))
