@@ -77,3 +77,14 @@ def test_shared_stages_can_come_from_an_earlier_run(tmp_path, monkeypatch):
         "| FATAUVA_Reg | yes | smooth-l1 + centre | 0.1000 | 0.5000 |"
         in (tmp_path / "abl" / "ablation.md").read_text()
     )
+
+
+def test_the_ablation_refuses_a_stage_one_that_learned_aus(tmp_path):
+    with pytest.raises(SystemExit, match="stage1.au_weight=1: the ablation needs the paper's stage 1"):
+        ablation.main([f"--out_dir={tmp_path / 'abl'}", "--stage1.au_weight=1"])
+    earlier = tmp_path / "bundled"
+    earlier.mkdir()
+    (earlier / "config.json").write_text(json.dumps({"stage1": {"au_weight": 0.5}}))
+    with pytest.raises(SystemExit, match=r"bundled trained stage 1 with an AU loss \(stage1.au_weight=0.5\)"):
+        ablation.main([f"--out_dir={tmp_path / 'abl'}", f"--shared={earlier}"])
+    assert not (tmp_path / "abl").exists()  # refused before anything was trained or written

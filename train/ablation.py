@@ -15,6 +15,9 @@ stage-1 weights and never uses an AU layer. Stage 3 is trained separately for ea
 with the same data, seed and schedule. Runs are single-process (no torchrun). `--shared=DIR`
 takes stages 1 and 2 from an earlier run of the same config (its stage1/stage2.safetensors, e.g.
 the bundled weights' run) instead of training them again.
+
+The shared stage 1 is the paper's: `stage1.au_weight` must be 0 in the config and in the `--shared`
+run, since an AU loss in stage 1 would teach FATVA's core the AUs it is meant to do without.
 """
 
 import dataclasses
@@ -91,10 +94,30 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _stage1_au_weight(run_dir: Path) -> float:
+    """stage1.au_weight of the run in `run_dir` (from the config.json the trainer writes; 0 without one)."""
+    path = run_dir / "config.json"
+    if not path.is_file():
+        return 0.0
+    return float(json.loads(path.read_text()).get("stage1", {}).get("au_weight", 0.0))
+
+
 def run_ablation(base: TrainConfig, command: str, shared: Path | None = None) -> dict[str, Any]:
     """Train the shared stages once (or take them from `shared`), stage 3 per variant; write
     ablation.md / .json to base.out_dir."""
     out = Path(base.out_dir)
+    if base.stage1.au_weight:
+        raise ValueError(
+            f"stage1.au_weight={base.stage1.au_weight:g}: the ablation needs the paper's stage 1, without "
+            "an AU loss (FATVA's core would learn the AUs); run it with --stage1.au_weight=0"
+        )
+    if shared is not None:
+        shared_weight = _stage1_au_weight(shared)
+        if shared_weight:
+            raise ValueError(
+                f"--shared={shared} trained stage 1 with an AU loss (stage1.au_weight={shared_weight:g}); "
+                "the ablation needs the paper's stage 1: leave out --shared to train it"
+            )
     out.mkdir(parents=True, exist_ok=True)
     if shared is None:
         shared = out / "shared"
