@@ -135,6 +135,14 @@ def test_stage_one_with_an_au_weight_trains_the_au_layer_with_the_core(tmp_path,
     assert not differ("va_branches.") and not differ("va_heads.")
 
 
+def test_the_card_says_when_stage_one_also_learned_aus(tmp_path):
+    plain, joint = tiny_config(tmp_path), tiny_config(tmp_path, "--stage1.au_weight=0.5")
+    assert trainer.trained_on(plain).startswith("stage 1 (attributes): synthfacs, 2 epoch(s); stage 2 (aus)")
+    assert trainer.trained_on(joint).startswith(
+        "stage 1 (attributes and AUs at weight 0.5, outside the paper's recipe): synthfacs, 2 epoch(s);"
+    )
+
+
 def test_the_stage_one_loss_adds_the_weighted_au_loss(tmp_path):
     cfg = tiny_config(tmp_path, "--stage1.au_weight=0.25")
     model = FatauvaNet(cfg.model).eval()

@@ -360,7 +360,10 @@ def trained_on(cfg: TrainConfig) -> str:
     for k in cfg.stages:
         sc = cfg.stage(k)
         where = f" ({sc.root})" if sc.root else ""
-        parts.append(f"stage {k} ({STAGE_TASK[k]}): {sc.data}{where}, {epochs_of(cfg, k)} epoch(s)")
+        task = STAGE_TASK[k]
+        if sc.au_weight:
+            task += f" and AUs at weight {sc.au_weight:g}, outside the paper's recipe"
+        parts.append(f"stage {k} ({task}): {sc.data}{where}, {epochs_of(cfg, k)} epoch(s)")
     return "; ".join(parts) + "."
 
 
