@@ -106,7 +106,8 @@ def _pool(split: str, n: int, size: int, mode: str, workers: int, cache_dir: str
     ranked = dist.is_available() and dist.is_initialized()
     rank, world = (dist.get_rank(), dist.get_world_size()) if ranked else (0, 1)
     # Rendering comes before training, so it may take every core this process's share allows.
-    workers = max(workers, len(os.sched_getaffinity(0)) // world)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = max(workers, cores // world)
     return render_pool(
         split,
         n,
