@@ -97,9 +97,7 @@ def markdown(results: dict[str, Any]) -> str:
 def _stage1_au_weight(run_dir: Path) -> float:
     """stage1.au_weight of the run in `run_dir` (from the config.json the trainer writes; 0 without one)."""
     path = run_dir / "config.json"
-    if not path.is_file():
-        return 0.0
-    return float(json.loads(path.read_text()).get("stage1", {}).get("au_weight", 0.0))
+    return load_config(path).stage1.au_weight if path.is_file() else 0.0
 
 
 def run_ablation(base: TrainConfig, command: str, shared: Path | None = None) -> dict[str, Any]:

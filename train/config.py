@@ -104,6 +104,11 @@ class TrainConfig:
                     f"stage{k}.au_weight={self.stage(k).au_weight}: an AU loss can only be added to stage 1, "
                     "with a weight >= 0"
                 )
+        if self.stage1.au_weight and self.stage1.data != SYNTH:
+            raise ValueError(
+                f"stage1.au_weight={self.stage1.au_weight} needs faces labelled with attributes and AUs "
+                f"(synthfacs); {self.stage1.data} has attributes only: run with --stage1.au_weight=0"
+            )
 
     def stage(self, k: int) -> StageConfig:
         """The configuration of stage k (1, 2 or 3)."""

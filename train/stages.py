@@ -125,11 +125,6 @@ def stage_data(cfg: TrainConfig, stage: int, input_size: int) -> StageData:
     """Build the data of `stage` as configured: SynthFACS rendered on the fly, or a real dataset
     cropped once into `cfg.cache_dir` (train.datasets)."""
     sc = cfg.stage(stage)
-    if stage == 1 and sc.au_weight and sc.data != SYNTH:
-        raise ValueError(
-            f"stage1.au_weight={sc.au_weight} needs faces labelled with attributes and AUs (synthfacs); "
-            f"{sc.data} has attributes only: run with --stage1.au_weight=0"
-        )
     val_size = min(sc.val_size, 2 * sc.batch_size) if cfg.dry_run else sc.val_size
     if sc.data == SYNTH:
         train_size = cfg.dry_run_steps * sc.batch_size if cfg.dry_run else sc.train_size
