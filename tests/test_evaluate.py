@@ -130,6 +130,38 @@ def test_real_photos_are_aligned_and_scored_for_smile_and_sex(tiny_model_folder,
     for key in ("smile_auc", "smile_auc_dev", "smile_accuracy", "smile_accuracy_dev", "male_accuracy"):
         assert 0.0 <= rep[key] <= 1.0, key
     assert rep["smile_accuracy"] in (0.0, 0.5, 1.0)  # two London test photos
+    for key in ("au12_smile_auc", "valence_smile_auc", "neutral_au_rate"):
+        assert 0.0 <= rep[key] <= 1.0 and 0.0 <= rep[f"{key}_dev"] <= 1.0, key
+    assert set(rep["au_mean_prob"]["neutral"]) == {f"AU{a:02d}" for a in topology.AUS}
+    assert -1.0 <= rep["valence_mean"]["smiling"] <= 1.0
+
+
+def test_real_photo_au_and_va_figures_follow_their_definitions():
+    from sklearn.metrics import roc_auc_score
+
+    from train.realfaces import NEUTRAL_ABSENT, Photo, Scores, _mean_probs, _split_figures
+
+    rng = np.random.default_rng(0)
+    smile = np.array([0, 1, 0, 1, 0, 1, 0, 0])
+    split = ["test"] * 6 + ["dev"] * 2  # the dev rows must not count in the test figures
+    photos = [
+        Photo(Path(f"{i}.jpg"), {"smile": str(y), "split": sp}, 1, None)
+        for i, (y, sp) in enumerate(zip(smile, split, strict=True))
+    ]
+    aus = rng.uniform(0, 1, (8, len(topology.AUS)))
+    scores = Scores(rng.uniform(0, 1, (8, len(topology.ATTRIBUTES))), aus, rng.uniform(-1, 1, (8, 2)))
+    fig = _split_figures(photos, scores, "test")
+    y = smile[:6]
+    assert fig["au12_smile_auc"] == pytest.approx(roc_auc_score(y, aus[:6, topology.AUS.index(12)]))
+    assert fig["valence_smile_auc"] == pytest.approx(roc_auc_score(y, scores.va[:6, 0]))
+    cols = [topology.AUS.index(a) for a in NEUTRAL_ABSENT]
+    assert 25 not in NEUTRAL_ABSENT and 45 not in NEUTRAL_ABSENT and 4 in NEUTRAL_ABSENT
+    assert fig["neutral_au_rate"] == pytest.approx((aus[[0, 2, 4]][:, cols] > 0.5).mean())
+    means = _mean_probs(photos, scores, "test")
+    assert means["au_mean_prob"]["smiling"]["AU04"] == pytest.approx(
+        aus[[1, 3, 5], topology.AUS.index(4)].mean()
+    )
+    assert means["valence_mean"]["neutral"] == pytest.approx(scores.va[[0, 2, 4], 0].mean())
 
 
 def test_a_missing_real_photo_folder_is_named(tiny_model_folder, tmp_path):

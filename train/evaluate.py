@@ -7,7 +7,8 @@
 
 SOURCE is anything fatauva.checkpoint.load_model accepts (a folder, a Hub repo id, nothing
 for the bundled weights). The JSON layout is `Report.as_dict()`; real photos are scored by
-train.realfaces (smile AUC, male accuracy, faces found).
+train.realfaces (smile AUC, male accuracy, faces found, and what the AU and V-A outputs do on
+posed smiling and neutral faces).
 """
 
 import argparse

@@ -10,6 +10,19 @@ count kept) and scored with:
 - smile_accuracy / smile_accuracy_dev: the same photos at P > 0.5;
 - male_accuracy: P(Male) > 0.5 against the `male` column, London and Canada;
 - one_face_rate: share of photos where exactly one face is detected; n_faces: photos with a face.
+
+The AU and V-A outputs have no real labels here, but the posed expressions bound them: a smile
+is AU12 (FACS, Ekman & Friesen 2002), and a posed neutral face shows none of the AUs listed in
+`NEUTRAL_ABSENT` (lips may part, AU25, and eyes may close, AU45, on a neutral face).
+So, on the London photos of each split (`_dev` for `dev`, no suffix for `test`):
+
+- au12_smile_auc: AUC of P(AU12), smiling vs neutral;
+- valence_smile_auc: AUC of the predicted valence, smiling vs neutral (a smile reads as more
+  pleasant: Fig. 1's circumplex puts happiness at positive valence);
+- neutral_au_rate: share of (neutral photo, AU of NEUTRAL_ABSENT) pairs with P(AU) > 0.5, the
+  false-alarm rate of the AU layer on faces that show no expression;
+- au_mean_prob.{neutral,smiling}.AUxx (`test` only): mean P(AU) of each AU on those photos, and
+  valence_mean.{neutral,smiling}: the mean predicted valence.
 """
 
 import csv
@@ -29,6 +42,8 @@ from train.preprocess import load_rgb
 
 LABEL_FILES = ("labels/london_faces.csv", "labels/canada_faces.csv")
 SMILING = topology.ATTRIBUTES.index("Smiling")
+AU12 = topology.AUS.index(12)
+NEUTRAL_ABSENT = tuple(a for a in topology.AUS if a not in (25, 45))
 MALE = topology.ATTRIBUTES.index("Male")
 
 
@@ -65,50 +80,99 @@ def read_photos(root: Path, input_size: int) -> list[Photo]:
     return photos
 
 
+@dataclass
+class Scores:
+    """The network's outputs on M crops: P(attribute) (M, 10), P(AU) (M, 14), valence, arousal (M, 2)."""
+
+    attributes: np.ndarray
+    aus: np.ndarray
+    va: np.ndarray
+
+
 @torch.no_grad()
-def attribute_probs(
-    model: FatauvaNet, crops: list[np.ndarray], device: str, batch_size: int = 64
-) -> np.ndarray:
-    """P(present) (M, 10) of every crop, in topology.ATTRIBUTES order."""
+def score_crops(model: FatauvaNet, crops: list[np.ndarray], device: str, batch_size: int = 64) -> Scores:
+    """Every output the real-photo figures need, in topology order."""
     model.eval()
-    chunks = [
-        model(to_tensor(np.stack(crops[i : i + batch_size])).to(device))
-        .attribute_probs()
-        .float()
-        .cpu()
-        .numpy()
-        for i in range(0, len(crops), batch_size)
-    ]
-    return np.concatenate(chunks) if chunks else np.zeros((0, len(topology.ATTRIBUTES)))
+    parts: list[tuple[np.ndarray, ...]] = []
+    for i in range(0, len(crops), batch_size):
+        out = model(to_tensor(np.stack(crops[i : i + batch_size])).to(device))
+        parts.append(
+            tuple(t.float().cpu().numpy() for t in (out.attribute_probs(), out.au_probs(), out.va()))
+        )
+    if not parts:
+        return Scores(
+            np.zeros((0, len(topology.ATTRIBUTES))), np.zeros((0, len(topology.AUS))), np.zeros((0, 2))
+        )
+    return Scores(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
 
-def _smile_scores(photos: list[Photo], probs: np.ndarray, split: str) -> tuple[float, float]:
+def _london(photos: list[Photo], split: str) -> tuple[list[int], np.ndarray]:
+    """Indices of the London photos of `split` and their smile labels (0/1)."""
     keep = [i for i, p in enumerate(photos) if p.row.get("split") == split]
-    y = np.array([int(photos[i].row["smile"]) for i in keep])
-    p = probs[keep, SMILING]
-    return roc_auc(y, p), accuracy(y, (p > 0.5).astype(int))
+    return keep, np.array([int(photos[i].row["smile"]) for i in keep])
+
+
+def _split_figures(photos: list[Photo], scores: Scores, split: str) -> dict[str, float]:
+    keep, y = _london(photos, split)
+    smile = scores.attributes[keep, SMILING]
+    absent = [topology.AUS.index(a) for a in NEUTRAL_ABSENT]
+    neutral_aus = scores.aus[keep][y == 0][:, absent]
+    return {
+        "smile_auc": roc_auc(y, smile),
+        "smile_accuracy": accuracy(y, (smile > 0.5).astype(int)),
+        "au12_smile_auc": roc_auc(y, scores.aus[keep, AU12]),
+        "valence_smile_auc": roc_auc(y, scores.va[keep, 0]),
+        "neutral_au_rate": float((neutral_aus > 0.5).mean()) if neutral_aus.size else float("nan"),
+    }
+
+
+def _mean_probs(photos: list[Photo], scores: Scores, split: str) -> dict[str, Any]:
+    keep, y = _london(photos, split)
+    out: dict[str, Any] = {"au_mean_prob": {}, "valence_mean": {}}
+    for name, label in (("neutral", 0), ("smiling", 1)):
+        rows = [i for i, s in zip(keep, y, strict=True) if s == label]
+        out["au_mean_prob"][name] = {
+            f"AU{a:02d}": float(scores.aus[rows, j].mean()) if rows else float("nan")
+            for j, a in enumerate(topology.AUS)
+        }
+        out["valence_mean"][name] = float(scores.va[rows, 0].mean()) if rows else float("nan")
+    return out
 
 
 def evaluate_realfaces(model: FatauvaNet, root: Path, device: str = "cpu") -> dict[str, Any]:
     """The real-photo figures of the module docstring as a JSON-ready dict."""
     photos = read_photos(root, model.config.input_size)
     found = [p for p in photos if p.crop is not None]
-    probs = attribute_probs(model, [p.crop for p in found], device)
-    smile_auc, smile_acc = _smile_scores(found, probs, "test")
-    smile_auc_dev, smile_acc_dev = _smile_scores(found, probs, "dev")
+    scores = score_crops(model, [p.crop for p in found], device)
+    test, dev = _split_figures(found, scores, "test"), _split_figures(found, scores, "dev")
     male = np.array([int(p.row["male"]) for p in found])
-    return {
-        "smile_auc": smile_auc,
-        "smile_accuracy": smile_acc,
-        "smile_auc_dev": smile_auc_dev,
-        "smile_accuracy_dev": smile_acc_dev,
-        "male_accuracy": accuracy(male, (probs[:, MALE] > 0.5).astype(int)),
-        "one_face_rate": float(np.mean([p.n_detected == 1 for p in photos])),
-        "n_faces": len(found),
-        "n_photos": len(photos),
-    }
+    rep: dict[str, Any] = {}
+    for key in test:
+        rep[key], rep[f"{key}_dev"] = test[key], dev[key]
+    rep.update(
+        {
+            "male_accuracy": accuracy(male, (scores.attributes[:, MALE] > 0.5).astype(int)),
+            "one_face_rate": float(np.mean([p.n_detected == 1 for p in photos])),
+            "n_faces": len(found),
+            "n_photos": len(photos),
+        }
+    )
+    rep.update(_mean_probs(found, scores, "test"))
+    return rep
+
+
+def _flat(rep: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    for key, value in rep.items():
+        if isinstance(value, dict):
+            items += _flat(value, f"{prefix}{key}.")
+        else:
+            items.append((prefix + key, value))
+    return items
 
 
 def format_realfaces(rep: dict[str, Any]) -> str:
-    """The figures as aligned `name value` lines."""
-    return "\n".join(f"{k:<20}{v:.4f}" if isinstance(v, float) else f"{k:<20}{v}" for k, v in rep.items())
+    """The figures as aligned `name value` lines, nested ones under dotted names."""
+    items = _flat(rep)
+    width = max(len(k) for k, _ in items) + 2
+    return "\n".join(f"{k:<{width}}{v:.4f}" if isinstance(v, float) else f"{k:<{width}}{v}" for k, v in items)
