@@ -1,6 +1,7 @@
-"""train.probe_aus: the pixel cue of each AU, the probe of the part maps, the V-A ceiling."""
+"""train.probe_aus: the pixel cue of each AU, the probe of the part maps, the V-A ceiling, occlusion."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -97,3 +98,24 @@ def test_auc_without_trace_drops_only_the_level_1_faces():
     intensity[:, 0] = [0, 0, 1, 2, 4]
     everything, without = probe_aus.auc_without_trace(probs, intensity)["AU01"]
     assert everything == pytest.approx(4 / 6) and without == pytest.approx(1.0)
+
+
+class _TopLeftTexture(torch.nn.Module):
+    """Stand-in network: AU4 logit is the pixel variance of the crop's top 16 rows, left 32 columns."""
+
+    def forward(self, x):
+        logit = x[:, :, :16, :32].flatten(1).var(dim=1)
+        pairs = torch.zeros(x.shape[0], len(topology.AUS), 2)
+        pairs[:, topology.AUS.index(4), 1] = logit
+        return SimpleNamespace(au_logits=pairs)
+
+
+def test_occlusion_finds_the_only_pixels_an_au_call_rests_on():
+    crops = np.random.default_rng(0).integers(0, 256, (3, 48, 48, 3), dtype=np.uint8)
+    base, drop, bands = probe_aus.occlusion(_TopLeftTexture(), crops, 4, patch=16, stride=8)
+    assert drop.shape == (5, 5) and base.shape == (3,)
+    assert drop[0, 0] > 0.5 and drop[0, 3] > 0 and drop[1, 0] > 0  # patches over the corner
+    outside = np.ones_like(drop, dtype=bool)
+    outside[:2, :4] = False
+    assert np.all(drop[outside] == 0)  # blurring anywhere else changes nothing
+    assert bands["all"] < bands["mouth"] == pytest.approx(float(np.mean(1 / (1 + np.exp(-base)))))

@@ -21,11 +21,19 @@ model that confuses trace with present from one that misses clearly present AUs.
 (scikit-learn) of valence and of arousal on the train split's *true* AU labels and prints its CCC on
 the test split: from the 14 present/absent labels the AU layer is trained on, and from the FACS levels
 0-5. That is what a V-A layer reading perfect AU features of each kind could reach; no image is drawn.
+
+`python -m train.probe_aus real-occlusion --model SOURCE [--au 4] [--split dev] [--smile 0]` asks where
+an AU call on real photos comes from. It aligns the London photos of `../shared/realfaces` of one split
+and expression (as train.realfaces does; scored only, never trained on), blurs one square patch at a
+time (16 px, stride 8, a Gaussian of sigma 5 px) and prints the mean drop of the AU's logit per patch
+position, then mean P(AU) with whole bands blurred (brows to nose top, mouth, all). A large drop marks
+the pixels the call rests on; `dev` is the split to study (README, "realfaces").
 """
 
 import argparse
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import torch
 from sklearn.ensemble import HistGradientBoostingRegressor
@@ -44,6 +52,8 @@ from train.datasets.synthpool import SynthFACSPool, render_pool
 from train.evaluate import predict
 
 TRACE, PRESENT, FULL = 1.0, 2.0, 5.0
+# Bands of the aligned crop, (top, bottom, left, right) as fractions of its side.
+BANDS = {"brows": (0.18, 0.45, 0.13, 0.87), "mouth": (0.62, 0.90, 0.22, 0.78), "all": (0.0, 1.0, 0.0, 1.0)}
 
 
 def neutral_faces(n: int, seed: int = 7) -> list[FaceParams]:
@@ -165,6 +175,45 @@ def va_ceiling(n_train: int = 24000, n_test: int = 2000) -> dict[str, tuple[floa
     return out
 
 
+@torch.no_grad()
+def au_logits(model: torch.nn.Module, crops: np.ndarray, au: int, batch_size: int = 64) -> np.ndarray:
+    """The AU's logit, log P(present) - log P(absent), of each crop (M, S, S, 3) uint8: (M,)."""
+    j = topology.AUS.index(au)
+    out = []
+    for i in range(0, len(crops), batch_size):
+        pair = model(to_tensor(crops[i : i + batch_size])).au_logits[:, j].float()
+        out.append((pair[:, 1] - pair[:, 0]).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def occlusion(
+    model: torch.nn.Module, crops: np.ndarray, au: int, patch: int = 16, stride: int = 8, sigma: float = 5.0
+) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """Where an AU call rests. Returns the AU logit of each crop (M,), the mean drop of that logit when
+    the patch at each grid position is replaced by the same pixels blurred (R, R), row-major from the top
+    left, and mean P(AU) with each of BANDS blurred."""
+    model.eval()
+    crops = np.asarray(crops)
+    size = crops.shape[1]
+    blurred = np.stack([cv2.GaussianBlur(c, (0, 0), sigma) for c in crops])
+    base = au_logits(model, crops, au)
+
+    def blur(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        out = crops.copy()
+        out[:, y0:y1, x0:x1] = blurred[:, y0:y1, x0:x1]
+        return au_logits(model, out, au)
+
+    starts = range(0, size - patch + 1, stride)
+    drop = np.array(
+        [[float(np.mean(base - blur(y, y + patch, x, x + patch))) for x in starts] for y in starts]
+    )
+    bands = {
+        name: float(np.mean(1.0 / (1.0 + np.exp(-blur(*(round(f * size) for f in box))))))
+        for name, box in BANDS.items()
+    }
+    return base, drop, bands
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -183,6 +232,12 @@ def main(argv: list[str] | None = None) -> None:
     ceiling = sub.add_parser("va-ceiling", help="V-A CCC reachable from perfect AU labels")
     ceiling.add_argument("--train", type=int, default=24000)
     ceiling.add_argument("--test", type=int, default=2000)
+    occ = sub.add_parser("real-occlusion", help="which pixels of real photos an AU call rests on")
+    occ.add_argument("--model", required=True, help="any fatauva.checkpoint.load_model source")
+    occ.add_argument("--au", type=int, default=4, choices=topology.AUS)
+    occ.add_argument("--split", default="dev", choices=("dev", "test"))
+    occ.add_argument("--smile", default="0", choices=("0", "1"), help="0 neutral, 1 smiling photos")
+    occ.add_argument("--root", default=None, help="real-face folder (default ../shared/realfaces)")
     args = parser.parse_args(argv)
     if args.command == "va-ceiling":
         print(f"{'AU features':<14}{'valence CCC':>12}{'arousal CCC':>13}   (test split, {args.test} faces)")
@@ -196,6 +251,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     model = load_model(args.model).model
     size = model.config.input_size
+    if args.command == "real-occlusion":
+        _print_occlusion(model, args)
+        return
     if args.command == "levels":
         probs = predict(model, synthfacs_dataset("test", args.faces, size)).au_probs
         intensity = au_va_labels("test", args.faces)["intensity"]
@@ -215,6 +273,31 @@ def main(argv: list[str] | None = None) -> None:
     aucs = probe_parts(model, train, val, args.grid)
     for au, (key, auc) in zip(topology.AUS, aucs.items(), strict=True):
         print(f"{key:<6}{topology.AU_PART[au]:<10}{auc:7.3f}")
+
+
+def _print_occlusion(model: FatauvaNet, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from train.realfaces import default_root, read_photos
+
+    photos = read_photos(Path(args.root) if args.root else default_root(), model.config.input_size)
+    chosen = [
+        p.crop
+        for p in photos
+        if p.crop is not None and p.row.get("split") == args.split and p.row.get("smile") == args.smile
+    ]
+    if not chosen:
+        raise SystemExit(f"no London {args.split} photos with smile={args.smile} and a detected face")
+    base, drop, bands = occlusion(model, np.stack(chosen), args.au)
+    key = topology.au_key(args.au)
+    kind = "smiling" if args.smile == "1" else "neutral"
+    mean_p = float(np.mean(1 / (1 + np.exp(-base))))
+    print(f"{key} on {len(chosen)} {kind} London {args.split} photos: mean P {mean_p:.3f}")
+    print(f"mean drop of the {key} logit when a 16 px patch is blurred (rows: patch top, px)")
+    for y, row in zip(range(0, 8 * len(drop), 8), drop, strict=True):
+        print(f"{y:4d} " + " ".join(f"{v:5.2f}" for v in row))
+    for name, p in bands.items():
+        print(f"mean P({key}) with the {name} band blurred: {p:.3f}")
 
 
 if __name__ == "__main__":
