@@ -30,9 +30,53 @@ def weights_banner(loaded: LoadedModel) -> str:
             "\n\nThese bundled weights were trained on **synthetic faces only** (SynthFACS); "
             "treat predictions on real photos as a demonstration, not a measurement."
         )
+    real = real_photo_summary(loaded.metrics)
+    if real:
+        text += "\n\n" + real
     if loaded.tried:
         text += "\n\nTried before: " + "; ".join(loaded.tried)
     return text
+
+
+def _realfaces_metrics(metrics: dict) -> dict | None:
+    """The real-photo evaluation among a checkpoint's metrics: the whole of them when they are one
+    evaluation, else the entry whose `data` is realfaces (train.publish keys it realfaces_<split>)."""
+    if metrics.get("data") == "realfaces":
+        return metrics
+    found = [v for v in metrics.values() if isinstance(v, dict) and v.get("data") == "realfaces"]
+    return found[0] if found else None
+
+
+def real_photo_summary(metrics: dict) -> str | None:
+    """What the checkpoint's own real-photo evaluation (train.evaluate --data realfaces) measured, in
+    one sentence a visitor can weigh a prediction by; None when it has none. Only figures present are
+    named."""
+    real = _realfaces_metrics(metrics or {})
+    if not real:
+        return None
+    london = []
+    if isinstance(real.get("smile_auc"), float):
+        smile = f"Smiling ranks smiling above neutral faces with AUC {real['smile_auc']:.2f}"
+        if isinstance(real.get("smile_accuracy"), float):
+            smile += f" and is right at 0.5 on {real['smile_accuracy']:.0%} of them"
+        london.append(smile)
+    neutral = (real.get("au_mean_prob") or {}).get("neutral") or {}
+    if isinstance(real.get("neutral_au_rate"), float):
+        calls = f"on the neutral ones {real['neutral_au_rate']:.0%} of AU calls are false alarms"
+        expected = {k: v for k, v in neutral.items() if k not in ("AU25", "AU45")}  # may show at rest
+        if expected:
+            worst = max(expected, key=expected.get)
+            calls += f", {worst} the most (mean P {expected[worst]:.2f})"
+        london.append(calls)
+    parts = ["on the London test photos, " + "; ".join(london)] if london else []
+    if isinstance(real.get("male_accuracy"), float):
+        n = real.get("n_faces")
+        parts.append(
+            f"Male is right on {real['male_accuracy']:.0%}" + (f" of {n} faces" if isinstance(n, int) else "")
+        )
+    if not parts:
+        return None
+    return "Measured on real photos these weights never trained on: " + "; ".join(parts) + "."
 
 
 def attribute_rows(pred: Prediction) -> list[list]:

@@ -6,7 +6,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from demo.app import analyze, attribute_rows, build_app, load_analyzer, weights_banner
+from demo.app import analyze, attribute_rows, build_app, load_analyzer, real_photo_summary, weights_banner
 from fatauva import topology
 
 REALFACES = Path(__file__).resolve().parents[1].parent / "shared" / "realfaces"
@@ -38,6 +38,28 @@ def test_banner_names_the_weights_and_warns_when_untrained(analyzer):
         assert "untrained" in text.lower()
     if analyzer.loaded.kind == "bundled":
         assert "synthetic" in text.lower()
+
+
+def test_banner_states_the_real_photo_figures_of_the_weights_that_run(analyzer):
+    real = analyzer.loaded.metrics.get("realfaces_test")
+    if real is None:
+        pytest.skip("these weights carry no real-photo evaluation")
+    text = weights_banner(analyzer.loaded)
+    assert f"AUC {real['smile_auc']:.2f}" in text and f"{real['neutral_au_rate']:.0%} of AU calls" in text
+    assert f"Male is right on {real['male_accuracy']:.0%} of {real['n_faces']} faces" in text
+
+
+def test_real_photo_summary_names_only_what_was_measured():
+    assert real_photo_summary({}) is None
+    assert real_photo_summary({"synthfacs_test": {"data": "synthfacs", "smile_auc": 0.5}}) is None
+    one = real_photo_summary({"data": "realfaces", "smile_auc": 0.8765})
+    assert "AUC 0.88" in one and "Male" not in one and "right at 0.5" not in one
+    means = {f"AU{a:02d}": 0.1 for a in topology.AUS} | {"AU25": 0.9, "AU45": 0.8, "AU07": 0.6}
+    nested = {
+        "realfaces_test": {"data": "realfaces", "neutral_au_rate": 0.25, "au_mean_prob": {"neutral": means}}
+    }
+    text = real_photo_summary(nested)
+    assert "25% of AU calls" in text and "AU07 the most (mean P 0.60)" in text  # AU25 / AU45 may show at rest
 
 
 def test_analyze_returns_every_output_for_a_real_photo(analyzer, smiling_photo):
