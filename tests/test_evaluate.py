@@ -133,7 +133,10 @@ def test_real_photos_are_aligned_and_scored_for_smile_and_sex(tiny_model_folder,
     for key in ("au12_smile_auc", "valence_smile_auc", "neutral_au_rate"):
         assert 0.0 <= rep[key] <= 1.0 and 0.0 <= rep[f"{key}_dev"] <= 1.0, key
     assert set(rep["au_mean_prob"]["neutral"]) == {f"AU{a:02d}" for a in topology.AUS}
-    assert -1.0 <= rep["valence_mean"]["smiling"] <= 1.0
+    assert (
+        -1.0 <= rep["va_mean"]["smiling"]["valence"] <= 1.0
+        and -1.0 <= rep["va_mean"]["neutral"]["arousal"] <= 1.0
+    )
 
 
 def test_real_photo_au_and_va_figures_follow_their_definitions():
@@ -161,7 +164,8 @@ def test_real_photo_au_and_va_figures_follow_their_definitions():
     assert means["au_mean_prob"]["smiling"]["AU04"] == pytest.approx(
         aus[[1, 3, 5], topology.AUS.index(4)].mean()
     )
-    assert means["valence_mean"]["neutral"] == pytest.approx(scores.va[[0, 2, 4], 0].mean())
+    assert means["va_mean"]["neutral"]["valence"] == pytest.approx(scores.va[[0, 2, 4], 0].mean())
+    assert means["va_mean"]["smiling"]["arousal"] == pytest.approx(scores.va[[1, 3, 5], 1].mean())
 
 
 def test_a_missing_real_photo_folder_is_named(tiny_model_folder, tmp_path):

@@ -22,7 +22,7 @@ So, on the London photos of each split (`_dev` for `dev`, no suffix for `test`):
 - neutral_au_rate: share of (neutral photo, AU of NEUTRAL_ABSENT) pairs with P(AU) > 0.5, the
   false-alarm rate of the AU layer on faces that show no expression;
 - au_mean_prob.{neutral,smiling}.AUxx (`test` only): mean P(AU) of each AU on those photos, and
-  valence_mean.{neutral,smiling}: the mean predicted valence.
+  va_mean.{neutral,smiling}.{valence,arousal}: the mean predicted valence and arousal.
 """
 
 import csv
@@ -128,14 +128,17 @@ def _split_figures(photos: list[Photo], scores: Scores, split: str) -> dict[str,
 
 def _mean_probs(photos: list[Photo], scores: Scores, split: str) -> dict[str, Any]:
     keep, y = _london(photos, split)
-    out: dict[str, Any] = {"au_mean_prob": {}, "valence_mean": {}}
+    out: dict[str, Any] = {"au_mean_prob": {}, "va_mean": {}}
     for name, label in (("neutral", 0), ("smiling", 1)):
         rows = [i for i, s in zip(keep, y, strict=True) if s == label]
         out["au_mean_prob"][name] = {
             f"AU{a:02d}": float(scores.aus[rows, j].mean()) if rows else float("nan")
             for j, a in enumerate(topology.AUS)
         }
-        out["valence_mean"][name] = float(scores.va[rows, 0].mean()) if rows else float("nan")
+        out["va_mean"][name] = {
+            target: float(scores.va[rows, t].mean()) if rows else float("nan")
+            for t, target in enumerate(topology.VA_TARGETS)
+        }
     return out
 
 
