@@ -47,6 +47,29 @@ def _realfaces_metrics(metrics: dict) -> dict | None:
     return found[0] if found else None
 
 
+def neutral_baseline(metrics: dict) -> dict[int, float] | None:
+    """AU -> the mean P(AU) the weights' realfaces evaluation measured on neutral London photos."""
+    real = _realfaces_metrics(metrics or {})
+    means = ((real or {}).get("au_mean_prob") or {}).get("neutral") or {}
+    keys = dict(zip(topology.AU_KEYS, topology.AUS, strict=True))
+    found = {keys[k]: float(v) for k, v in means.items() if k in keys and isinstance(v, (int, float))}
+    return found or None
+
+
+def va_references(metrics: dict) -> dict[str, tuple[float, float]] | None:
+    """Kind of face -> the mean (valence, arousal) of the weights' realfaces evaluation (London test)."""
+    real = _realfaces_metrics(metrics or {})
+    means = (real or {}).get("va_mean") or {}
+    found = {
+        name: (float(va["valence"]), float(va["arousal"]))
+        for name, va in means.items()
+        if isinstance(va, dict)
+        and isinstance(va.get("valence"), float)
+        and isinstance(va.get("arousal"), float)
+    }
+    return found or None
+
+
 def real_photo_summary(metrics: dict) -> str | None:
     """What the checkpoint's own real-photo evaluation (train.evaluate --data realfaces) measured, in
     one sentence a visitor can weigh a prediction by; None when it has none. Only figures present are
@@ -99,8 +122,8 @@ def analyze(analyzer: Analyzer, image: np.ndarray | None):
     return (
         pred.crop,
         attribute_rows(pred),
-        au_bars(pred.aus),
-        va_circumplex(pred.valence, pred.arousal),
+        au_bars(pred.aus, neutral=neutral_baseline(analyzer.loaded.metrics)),
+        va_circumplex(pred.valence, pred.arousal, va_references(analyzer.loaded.metrics)),
         pred.as_dict(),
         status,
     )

@@ -19,9 +19,16 @@ _CIRCUMPLEX_LABELS = {
     "calm": 320.0,
 }
 
+_VA_HOVER = "valence %{x:.2f}<br>arousal %{y:.2f}<extra></extra>"
 
-def au_bars(aus: dict[int, float], threshold: float = 0.5) -> go.Figure:
-    """Horizontal bars of P(AU present), one per AU of Table 3, coloured by its AU branch."""
+
+def au_bars(
+    aus: dict[int, float], threshold: float = 0.5, neutral: dict[int, float] | None = None
+) -> go.Figure:
+    """Horizontal bars of P(AU present), one per AU of Table 3, red at or above `threshold`.
+
+    `neutral`: AU -> the mean P these weights give on neutral real photos (their realfaces evaluation),
+    drawn as a tick on each bar, so an AU the weights call on every face reads as no news."""
     labels = [f"{topology.au_key(au)} {topology.AU_NAMES[au]}" for au in aus]
     colors = ["#d62728" if p >= threshold else "#1f77b4" for p in aus.values()]
     fig = go.Figure(
@@ -30,12 +37,27 @@ def au_bars(aus: dict[int, float], threshold: float = 0.5) -> go.Figure:
             y=labels,
             orientation="h",
             marker_color=colors,
+            name="this face",
             customdata=[topology.AU_BRANCH[au] for au in aus],
             hovertemplate="%{y}<br>P=%{x:.2f}<br>branch %{customdata}<extra></extra>",
         )
     )
+    if neutral:
+        shown = [au for au in aus if au in neutral]
+        fig.add_trace(
+            go.Scatter(
+                x=[neutral[au] for au in shown],
+                y=[labels[list(aus).index(au)] for au in shown],
+                mode="markers",
+                marker=dict(symbol="line-ns", size=18, line=dict(width=3, color="black")),
+                name="mean on neutral real photos",
+                hovertemplate="%{y}<br>mean P on neutral real photos=%{x:.2f}<extra></extra>",
+            )
+        )
     fig.add_vline(x=threshold, line_dash="dot", line_color="grey")
     fig.update_layout(
+        showlegend=bool(neutral),
+        legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
         xaxis=dict(range=[0, 1], title="P(present)"),
         yaxis=dict(autorange="reversed"),
         height=420,
@@ -45,8 +67,14 @@ def au_bars(aus: dict[int, float], threshold: float = 0.5) -> go.Figure:
     return fig
 
 
-def va_circumplex(valence: float, arousal: float) -> go.Figure:
-    """The predicted point in V-A space, inside the unit circle with emotion words for orientation."""
+def va_circumplex(
+    valence: float, arousal: float, references: dict[str, tuple[float, float]] | None = None
+) -> go.Figure:
+    """The predicted point in V-A space, inside the unit circle with emotion words for orientation.
+
+    `references`: name -> (valence, arousal) where these weights put a kind of face on average (their
+    realfaces evaluation: neutral and smiling photos), drawn as open grey markers so a visitor can see
+    the prediction against them. The face's own point is always the last trace."""
     theta = [2 * math.pi * i / 120 for i in range(121)]
     fig = go.Figure()
     fig.add_trace(
@@ -68,13 +96,27 @@ def va_circumplex(valence: float, arousal: float) -> go.Figure:
             hoverinfo="skip",
         )
     )
+    for name, (v, a) in (references or {}).items():
+        fig.add_trace(
+            go.Scatter(
+                x=[v],
+                y=[a],
+                mode="markers+text",
+                marker=dict(size=12, symbol="circle-open", color="dimgrey", line=dict(width=2)),
+                text=[f"mean {name}"],
+                textposition="top center",
+                textfont=dict(color="dimgrey", size=11),
+                name=f"mean of {name} real photos",
+                hovertemplate=f"mean of {name} real photos<br>" + _VA_HOVER,
+            )
+        )
     fig.add_trace(
         go.Scatter(
             x=[valence],
             y=[arousal],
             mode="markers",
             marker=dict(size=16, color="#d62728"),
-            hovertemplate="valence %{x:.2f}<br>arousal %{y:.2f}<extra></extra>",
+            hovertemplate=_VA_HOVER,
         )
     )
     fig.update_layout(

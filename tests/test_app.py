@@ -6,7 +6,17 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from demo.app import analyze, attribute_rows, build_app, load_analyzer, real_photo_summary, weights_banner
+from demo.app import (
+    analyze,
+    attribute_rows,
+    build_app,
+    load_analyzer,
+    neutral_baseline,
+    real_photo_summary,
+    va_references,
+    weights_banner,
+)
+from demo.plots import au_bars, va_circumplex
 from fatauva import topology
 
 REALFACES = Path(__file__).resolve().parents[1].parent / "shared" / "realfaces"
@@ -73,6 +83,49 @@ def test_analyze_returns_every_output_for_a_real_photo(analyzer, smiling_photo):
     assert -1.0 <= details["valence"] <= 1.0 and -1.0 <= details["arousal"] <= 1.0
     assert va_fig.data[-1].x[0] == pytest.approx(details["valence"])
     assert "Face found" in status
+
+
+def test_au_chart_marks_each_aus_mean_on_neutral_real_photos(analyzer, smiling_photo):
+    _, _, au_fig, _, details, _ = analyze(analyzer, read_rgb(smiling_photo))
+    real = analyzer.loaded.metrics.get("realfaces_test")
+    if real is None:
+        assert len(au_fig.data) == 1
+        return
+    ticks = au_fig.data[1]
+    means = real["au_mean_prob"]["neutral"]
+    assert list(ticks.x) == pytest.approx([means[k] for k in details["aus"]])
+    assert list(ticks.y) == list(au_fig.data[0].y)  # each tick on its own AU's bar
+
+
+def test_neutral_baseline_reads_the_realfaces_evaluation_only():
+    assert neutral_baseline({}) is None and neutral_baseline({"data": "synthfacs"}) is None
+    one = neutral_baseline({"data": "realfaces", "au_mean_prob": {"neutral": {"AU04": 0.9, "AU99": 0.1}}})
+    assert one == {4: 0.9}
+    plain = au_bars({au: 0.2 for au in topology.AUS})
+    assert len(plain.data) == 1 and not plain.layout.showlegend
+    marked = au_bars({au: 0.2 for au in topology.AUS}, neutral=one)
+    assert list(marked.data[1].x) == [0.9] and marked.data[1].y[0].startswith("AU04")
+
+
+def test_circumplex_shows_where_the_weights_put_neutral_and_smiling_real_photos(analyzer, smiling_photo):
+    _, _, _, va_fig, details, _ = analyze(analyzer, read_rgb(smiling_photo))
+    real = analyzer.loaded.metrics.get("realfaces_test")
+    if real is None:
+        pytest.skip("these weights carry no real-photo evaluation")
+    marks = {t.name: (t.x[0], t.y[0]) for t in va_fig.data if t.name and t.name.startswith("mean of")}
+    smiling = real["va_mean"]["smiling"]
+    assert marks["mean of smiling real photos"] == pytest.approx((smiling["valence"], smiling["arousal"]))
+    assert va_fig.data[-1].x[0] == pytest.approx(details["valence"])  # the face itself stays on top
+
+
+def test_va_references_need_both_targets():
+    assert va_references({}) is None
+    half = {"data": "realfaces", "va_mean": {"neutral": {"valence": -0.2}}}
+    assert va_references(half) is None
+    full = {"data": "realfaces", "va_mean": {"neutral": {"valence": -0.2, "arousal": 0.1}}}
+    assert va_references(full) == {"neutral": (-0.2, 0.1)}
+    fig = va_circumplex(0.5, 0.5, va_references(full))
+    assert fig.data[-1].x[0] == 0.5 and fig.data[-2].name == "mean of neutral real photos"
 
 
 def test_attribute_rows_mark_presence_at_one_half(analyzer, smiling_photo):
