@@ -27,7 +27,7 @@ an AU call on real photos comes from. It aligns the London photos of `../shared/
 and expression (as train.realfaces does; scored only, never trained on), blurs one square patch at a
 time (16 px, stride 8, a Gaussian of sigma 5 px) and prints the mean drop of the AU's logit per patch
 position, then mean P(AU) with whole bands blurred (brows to nose top, mouth, all). A large drop marks
-the pixels the call rests on; `dev` is the split to study (README, "realfaces").
+the pixels the call rests on; `dev` is the split to study (README, "The bundled weights").
 """
 
 import argparse
