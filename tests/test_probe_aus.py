@@ -119,3 +119,13 @@ def test_occlusion_finds_the_only_pixels_an_au_call_rests_on():
     outside[:2, :4] = False
     assert np.all(drop[outside] == 0)  # blurring anywhere else changes nothing
     assert bands["all"] < bands["mouth"] == pytest.approx(float(np.mean(1 / (1 + np.exp(-base)))))
+
+
+def test_occlusion_image_reddens_only_where_the_call_rests():
+    crops = np.full((2, 48, 48, 3), 128, dtype=np.uint8)
+    drop = np.zeros((5, 5))
+    drop[0, 0] = 2.0
+    image = probe_aus.occlusion_image(crops, drop, scale=2)
+    assert image.shape == (96, 96, 3) and image.dtype == np.uint8
+    assert image[2, 2, 0] > 200 and image[2, 2, 1] < 100  # the top-left patch, full red
+    assert (image[60:, 60:] == 128).all()  # untouched elsewhere

@@ -27,7 +27,8 @@ an AU call on real photos comes from. It aligns the London photos of `../shared/
 and expression (as train.realfaces does; scored only, never trained on), blurs one square patch at a
 time (16 px, stride 8, a Gaussian of sigma 5 px) and prints the mean drop of the AU's logit per patch
 position, then mean P(AU) with whole bands blurred (brows to nose top, mouth, all). A large drop marks
-the pixels the call rests on; `dev` is the split to study (README, "The bundled weights").
+the pixels the call rests on; `dev` is the split to study (README, "The bundled weights"). With
+`--png PATH` it also draws the map over the mean crop of those photos (red: the call rests there).
 """
 
 import argparse
@@ -214,6 +215,28 @@ def occlusion(
     return base, drop, bands
 
 
+def occlusion_image(
+    crops: np.ndarray, drop: np.ndarray, stride: int = 8, patch: int = 16, scale: int = 4
+) -> np.ndarray:
+    """The mean crop (uint8 RGB, `scale` x its size) with the positive part of an occlusion map laid
+    over it in red: each pixel gets the mean drop of the patches covering it, scaled so the strongest
+    drop is full red. Negative drops (blurring raised the call) are not drawn."""
+    size = crops.shape[1]
+    heat, cover = np.zeros((size, size)), np.zeros((size, size))
+    for i in range(drop.shape[0]):
+        for j in range(drop.shape[1]):
+            heat[i * stride : i * stride + patch, j * stride : j * stride + patch] += drop[i, j]
+            cover[i * stride : i * stride + patch, j * stride : j * stride + patch] += 1
+    heat = np.clip(heat / np.maximum(cover, 1), 0, None)
+    heat = heat / heat.max() if heat.max() > 0 else heat
+    base = crops.astype(np.float32).mean(axis=0)
+    red = np.zeros_like(base)
+    red[..., 0] = 255
+    alpha = 0.65 * heat[..., None]
+    out = np.clip((1 - alpha) * base + alpha * red, 0, 255).astype(np.uint8)
+    return cv2.resize(out, (size * scale, size * scale), interpolation=cv2.INTER_NEAREST)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -238,6 +261,7 @@ def main(argv: list[str] | None = None) -> None:
     occ.add_argument("--split", default="dev", choices=("dev", "test"))
     occ.add_argument("--smile", default="0", choices=("0", "1"), help="0 neutral, 1 smiling photos")
     occ.add_argument("--root", default=None, help="real-face folder (default ../shared/realfaces)")
+    occ.add_argument("--png", default=None, help="also draw the map over the mean crop into this PNG")
     args = parser.parse_args(argv)
     if args.command == "va-ceiling":
         print(f"{'AU features':<14}{'valence CCC':>12}{'arousal CCC':>13}   (test split, {args.test} faces)")
@@ -298,6 +322,11 @@ def _print_occlusion(model: FatauvaNet, args: argparse.Namespace) -> None:
         print(f"{y:4d} " + " ".join(f"{v:5.2f}" for v in row))
     for name, p in bands.items():
         print(f"mean P({key}) with the {name} band blurred: {p:.3f}")
+    if args.png:
+        image = occlusion_image(np.stack(chosen), drop)
+        if not cv2.imwrite(args.png, cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
+            raise SystemExit(f"could not write {args.png}")
+        print(f"map drawn into {args.png}")
 
 
 if __name__ == "__main__":
