@@ -86,7 +86,8 @@ def real_photo_summary(metrics: dict) -> str | None:
     neutral = (real.get("au_mean_prob") or {}).get("neutral") or {}
     if isinstance(real.get("neutral_au_rate"), float):
         calls = f"on the neutral ones {real['neutral_au_rate']:.0%} of AU calls are false alarms"
-        expected = {k: v for k, v in neutral.items() if k not in ("AU25", "AU45")}  # may show at rest
+        at_rest = {topology.au_key(au) for au in topology.AT_REST_AUS}
+        expected = {k: v for k, v in neutral.items() if k not in at_rest}
         if expected:
             worst = max(expected, key=expected.get)
             calls += f", {worst} the most (mean P {expected[worst]:.2f})"

@@ -79,3 +79,6 @@ def au_key(au: int) -> str:
 
 
 AU_KEYS: tuple[str, ...] = tuple(au_key(au) for au in AUS)
+# AUs a posed neutral face may still show: lips apart (AU25) and a blink (AU45). Every other AU of
+# Table 3 called on a neutral face is a false alarm (train.realfaces, the app's real-photo summary).
+AT_REST_AUS: tuple[int, ...] = (25, 45)

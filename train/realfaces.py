@@ -43,7 +43,7 @@ from train.preprocess import load_rgb
 LABEL_FILES = ("labels/london_faces.csv", "labels/canada_faces.csv")
 SMILING = topology.ATTRIBUTES.index("Smiling")
 AU12 = topology.AUS.index(12)
-NEUTRAL_ABSENT = tuple(a for a in topology.AUS if a not in (25, 45))
+NEUTRAL_ABSENT = tuple(a for a in topology.AUS if a not in topology.AT_REST_AUS)
 MALE = topology.ATTRIBUTES.index("Male")
 
 
@@ -132,8 +132,8 @@ def _mean_probs(photos: list[Photo], scores: Scores, split: str) -> dict[str, An
     for name, label in (("neutral", 0), ("smiling", 1)):
         rows = [i for i, s in zip(keep, y, strict=True) if s == label]
         out["au_mean_prob"][name] = {
-            f"AU{a:02d}": float(scores.aus[rows, j].mean()) if rows else float("nan")
-            for j, a in enumerate(topology.AUS)
+            key: float(scores.aus[rows, j].mean()) if rows else float("nan")
+            for j, key in enumerate(topology.AU_KEYS)
         }
         out["va_mean"][name] = {
             target: float(scores.va[rows, t].mean()) if rows else float("nan")
