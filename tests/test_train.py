@@ -143,6 +143,15 @@ def test_the_card_says_when_stage_one_also_learned_aus(tmp_path):
     )
 
 
+def test_the_card_says_which_stages_saw_augmented_images(tmp_path):
+    cfg = tiny_config(tmp_path, "--stage1.colour_aug=0.8", "--stage1.randconv=0.5", "--stage3.randconv=0.25")
+    assert trainer.trained_on(cfg) == (
+        "stage 1 (attributes): synthfacs, 2 epoch(s), images 0.8 colour-jittered and 0.5 random-convolved; "
+        "stage 2 (aus): synthfacs, 2 epoch(s); "
+        "stage 3 (va): synthfacs, 2 epoch(s), images 0.25 random-convolved."
+    )
+
+
 def test_the_stage_one_loss_adds_the_weighted_au_loss(tmp_path):
     cfg = tiny_config(tmp_path, "--stage1.au_weight=0.25")
     model = FatauvaNet(cfg.model).eval()
@@ -168,8 +177,13 @@ def test_an_au_weight_on_a_dataset_without_aus_is_refused(tmp_path):
         tiny_config(tmp_path, "--stage1.au_weight=1", "--stage1.data=celeba", f"--stage1.root={tmp_path}")
 
 
-def test_a_killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one(tmp_path, fake_data, monkeypatch):
-    trainer.run(tiny_config(tmp_path / "straight"), command="x")
+@pytest.mark.parametrize(
+    "augment", [(), ("--stage2.colour_aug=1", "--stage2.randconv=1")], ids=["plain", "augmented"]
+)
+def test_a_killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one(
+    tmp_path, fake_data, monkeypatch, augment
+):
+    trainer.run(tiny_config(tmp_path / "straight", *augment), command="x")
     expected = _weights(tmp_path / "straight")
 
     real_epoch, calls = trainer.train_epoch, []
@@ -182,14 +196,23 @@ def test_a_killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one(tmp_pa
 
     monkeypatch.setattr(trainer, "train_epoch", killed_in_stage2_epoch2)
     with pytest.raises(KeyboardInterrupt):
-        trainer.run(tiny_config(tmp_path / "killed"), command="x")
+        trainer.run(tiny_config(tmp_path / "killed", *augment), command="x")
     assert load_state(tmp_path / "killed" / "last.safetensors").progress.stage == 2
     monkeypatch.setattr(trainer, "train_epoch", real_epoch)
-    trainer.run(tiny_config(tmp_path / "killed"), command="x")
+    trainer.run(tiny_config(tmp_path / "killed", *augment), command="x")
     resumed = _weights(tmp_path / "killed")
     assert expected.keys() == resumed.keys()
     for key in expected:
         torch.testing.assert_close(resumed[key], expected[key], rtol=0, atol=1e-6, msg=key)
+
+
+def test_augmentation_changes_what_a_stage_learns_and_only_that_stage(tmp_path, fake_data):
+    trainer.run(tiny_config(tmp_path / "plain"), command="x")
+    trainer.run(tiny_config(tmp_path / "aug", "--stage2.colour_aug=1", "--stage2.randconv=1"), command="x")
+    plain, aug = _weights(tmp_path / "plain"), _weights(tmp_path / "aug")
+    stage1 = [k for k in plain if not k.startswith(("au_", "va_"))]
+    assert stage1 and all(torch.equal(plain[k], aug[k]) for k in stage1)  # stages 1 draw the same batches
+    assert any(not torch.equal(plain[k], aug[k]) for k in plain if k.startswith("au_"))
 
 
 def test_one_stage_can_start_from_the_checkpoint_of_the_one_before(tmp_path, fake_data):

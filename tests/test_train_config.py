@@ -56,6 +56,8 @@ def test_the_config_round_trips_through_json(tmp_path):
         (["stage1.lr=1"], "expected --key=value"),
         (["--stage2.au_weight=1"], "stage2.au_weight=1.0: an AU loss can only be added to stage 1"),
         (["--stage1.au_weight=-1"], "stage1.au_weight=-1.0: .* with a weight >= 0"),
+        (["--stage1.randconv=1.5"], r"stage1.randconv=1.5: a share of the training images, in \[0, 1\]"),
+        (["--stage2.colour_aug=-0.1"], "stage2.colour_aug=-0.1: a share"),
     ],
 )
 def test_mistakes_are_one_clear_sentence(args, message):

@@ -48,6 +48,10 @@ class StageConfig:
     # which then trains the AU layer with the core so the core learns to see the AU regions
     # (SynthFACS labels every face with both; CelebA cannot). 0 = the paper's stage 1.
     au_weight: float = 0.0
+    # Appearance augmentation (train.augment), outside the paper's recipe: the share of training
+    # images given a random colour jitter, and the share given a random-convolution texture change.
+    colour_aug: float = 0.0
+    randconv: float = 0.0
 
 
 @dataclass
@@ -104,6 +108,10 @@ class TrainConfig:
                     f"stage{k}.au_weight={self.stage(k).au_weight}: an AU loss can only be added to stage 1, "
                     "with a weight >= 0"
                 )
+            for name in ("colour_aug", "randconv"):
+                share = getattr(self.stage(k), name)
+                if not 0.0 <= share <= 1.0:
+                    raise ValueError(f"stage{k}.{name}={share}: a share of the training images, in [0, 1]")
         if self.stage1.au_weight and self.stage1.data != SYNTH:
             raise ValueError(
                 f"stage1.au_weight={self.stage1.au_weight} needs faces labelled with attributes and AUs "

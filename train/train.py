@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from fatauva.checkpoint import load_model, save_model
 from fatauva.model import FatauvaNet
+from train.augment import Augment
 from train.config import SYNTH, TrainConfig, describe, load_config, parse_args
 from train.evaluate import evaluate_synthfacs, stage_metric
 from train.sampling import DistributedWeightedSampler
@@ -137,6 +138,7 @@ class StageRun:
     loader: DataLoader
     n_steps: int
     n_epochs: int
+    augment: Augment
 
 
 def build_stage(cfg: TrainConfig, rt: Runtime, model: FatauvaNet, stage: int) -> StageRun:
@@ -171,6 +173,7 @@ def build_stage(cfg: TrainConfig, rt: Runtime, model: FatauvaNet, stage: int) ->
         loader=loader,
         n_steps=n_steps,
         n_epochs=epochs_of(cfg, stage),
+        augment=Augment(colour=sc.colour_aug, randconv=sc.randconv),
     )
 
 
@@ -221,7 +224,7 @@ def train_epoch(cfg: TrainConfig, rt: Runtime, run: StageRun, epoch: int, step: 
         lr = learning_rate(sc, epoch * run.n_steps + i, run.n_epochs * run.n_steps)
         for group in run.optimizer.param_groups:
             group["lr"] = lr
-        images = batch["image"].to(rt.device, non_blocking=True)
+        images = run.augment(batch["image"].to(rt.device, non_blocking=True))
         if cfg.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         extra = (batch["aus"].to(rt.device, non_blocking=True),) if run.objective.au_weight else ()
@@ -363,7 +366,13 @@ def trained_on(cfg: TrainConfig) -> str:
         task = STAGE_TASK[k]
         if sc.au_weight:
             task += f" and AUs at weight {sc.au_weight:g}, outside the paper's recipe"
-        parts.append(f"stage {k} ({task}): {sc.data}{where}, {epochs_of(cfg, k)} epoch(s)")
+        shares = [
+            f"{share:g} {name}"
+            for name, share in (("colour-jittered", sc.colour_aug), ("random-convolved", sc.randconv))
+            if share
+        ]
+        seen = f", images {' and '.join(shares)}" if shares else ""
+        parts.append(f"stage {k} ({task}): {sc.data}{where}, {epochs_of(cfg, k)} epoch(s){seen}")
     return "; ".join(parts) + "."
 
 
