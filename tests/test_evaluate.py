@@ -129,6 +129,12 @@ def test_real_photos_are_aligned_and_scored_for_smile_and_sex(tiny_model_folder,
     assert rep["n_photos"] == 5 and rep["n_faces"] == 5 and rep["one_face_rate"] == 1.0
     for key in ("smile_auc", "smile_auc_dev", "smile_accuracy", "smile_accuracy_dev", "male_accuracy"):
         assert 0.0 <= rep[key] <= 1.0, key
+    sexes = set()
+    for name in ("london_faces.csv", "canada_faces.csv"):
+        with open(root / "labels" / name) as f:
+            sexes |= {r["male"] for r in csv.DictReader(f)}
+    one_sex_has_no_auc = np.isnan(rep["male_auc"])
+    assert (0.0 <= rep["male_auc"] <= 1.0) if len(sexes) == 2 else one_sex_has_no_auc
     assert rep["smile_accuracy"] in (0.0, 0.5, 1.0)  # two London test photos
     for key in ("au12_smile_auc", "valence_smile_auc", "neutral_au_rate"):
         assert 0.0 <= rep[key] <= 1.0 and 0.0 <= rep[f"{key}_dev"] <= 1.0, key
@@ -166,6 +172,21 @@ def test_real_photo_au_and_va_figures_follow_their_definitions():
     )
     assert means["va_mean"]["neutral"]["valence"] == pytest.approx(scores.va[[0, 2, 4], 0].mean())
     assert means["va_mean"]["smiling"]["arousal"] == pytest.approx(scores.va[[1, 3, 5], 1].mean())
+
+
+def test_male_figures_cover_every_face_and_match_sklearn():
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    from train.realfaces import MALE, Photo, Scores, _male_figures
+
+    rng = np.random.default_rng(1)
+    male = np.array([1, 0, 0, 1, 1, 0, 0])
+    photos = [Photo(Path(f"{i}.jpg"), {"male": str(m)}, 1, None) for i, m in enumerate(male)]
+    attributes = rng.uniform(0, 1, (7, len(topology.ATTRIBUTES)))
+    scores = Scores(attributes, rng.uniform(0, 1, (7, len(topology.AUS))), rng.uniform(-1, 1, (7, 2)))
+    fig = _male_figures(photos, scores)
+    assert fig["male_auc"] == pytest.approx(roc_auc_score(male, attributes[:, MALE]))
+    assert fig["male_accuracy"] == pytest.approx(accuracy_score(male, attributes[:, MALE] > 0.5))
 
 
 def test_a_missing_real_photo_folder_is_named(tiny_model_folder, tmp_path):

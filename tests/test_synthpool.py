@@ -39,6 +39,20 @@ def test_a_cached_pool_is_reused_only_while_the_renderer_draws_the_same_faces(tm
     assert render_pool("val", 3, SIZE, workers=1, cache_dir=tmp_path).images[1].max() > 0
 
 
+def test_a_changed_label_rule_is_not_served_from_the_cache(tmp_path, monkeypatch):
+    import importlib
+
+    render_module = importlib.import_module(
+        "fatauva.synthfacs.render"
+    )  # the package exports a function so named
+    first = render_pool("val", 4, SIZE, workers=1, cache_dir=tmp_path, progress=False)
+    real = render_module.attribute_vector
+    monkeypatch.setattr(render_module, "attribute_vector", lambda params: 1 - real(params))  # a new rule
+    again = render_pool("val", 4, SIZE, workers=1, cache_dir=tmp_path, progress=False)
+    np.testing.assert_array_equal(again.labels("attributes"), 1 - first.labels("attributes"))
+    np.testing.assert_array_equal(again.images, first.images)
+
+
 def test_ranks_of_a_data_parallel_run_render_their_share_and_share_one_cache(tmp_path, monkeypatch):
     import threading
 

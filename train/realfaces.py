@@ -8,7 +8,8 @@ count kept) and scored with:
 
 - smile_auc / smile_auc_dev: AUC of P(Smiling), smiling vs neutral, London `test` / `dev` split;
 - smile_accuracy / smile_accuracy_dev: the same photos at P > 0.5;
-- male_accuracy: P(Male) > 0.5 against the `male` column, London and Canada;
+- male_accuracy: P(Male) > 0.5 against the `male` column, London and Canada; male_auc: how well
+  P(Male) ranks men above women on those faces (ranking without the 0.5 threshold);
 - one_face_rate: share of photos where exactly one face is detected; n_faces: photos with a face.
 
 The AU and V-A outputs have no real labels here, but the posed expressions bound them: a smile
@@ -142,19 +143,25 @@ def _mean_probs(photos: list[Photo], scores: Scores, split: str) -> dict[str, An
     return out
 
 
+def _male_figures(found: list[Photo], scores: Scores) -> dict[str, float]:
+    """male_accuracy and male_auc over every photo with a face (London and Canada)."""
+    male = np.array([int(p.row["male"]) for p in found])
+    p_male = scores.attributes[:, MALE]
+    return {"male_accuracy": accuracy(male, (p_male > 0.5).astype(int)), "male_auc": roc_auc(male, p_male)}
+
+
 def evaluate_realfaces(model: FatauvaNet, root: Path, device: str = "cpu") -> dict[str, Any]:
     """The real-photo figures of the module docstring as a JSON-ready dict."""
     photos = read_photos(root, model.config.input_size)
     found = [p for p in photos if p.crop is not None]
     scores = score_crops(model, [p.crop for p in found], device)
     test, dev = _split_figures(found, scores, "test"), _split_figures(found, scores, "dev")
-    male = np.array([int(p.row["male"]) for p in found])
     rep: dict[str, Any] = {}
     for key in test:
         rep[key], rep[f"{key}_dev"] = test[key], dev[key]
+    rep.update(_male_figures(found, scores))
     rep.update(
         {
-            "male_accuracy": accuracy(male, (scores.attributes[:, MALE] > 0.5).astype(int)),
             "one_face_rate": float(np.mean([p.n_detected == 1 for p in photos])),
             "n_faces": len(found),
             "n_photos": len(photos),
