@@ -45,7 +45,8 @@ def measure() -> dict[str, float]:
         fn()
         return time.perf_counter() - start
 
-    step(), augment(x)
+    step()  # warm-up: first calls allocate
+    augment(x)
     step_s, augment_s = [], []
     for _ in range(ROUNDS):
         step_s.append(seconds(step))

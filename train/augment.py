@@ -119,7 +119,7 @@ class Augment:
         def chosen(share: float) -> Tensor:
             return torch.rand(n) < share
 
-        # Every draw is made for the whole batch, so the random stream does not depend on the shares.
+        # Every draw covers the whole batch, so the random stream does not depend on which images are chosen.
         if self.randconv > 0:
             k = KERNELS[int(torch.randint(len(KERNELS), ()))]
             weight = torch.randn(n, 3, 3, k, k) / (3 * k * k) ** 0.5  # Kaiming-normal for a 3-channel input
