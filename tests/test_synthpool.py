@@ -42,9 +42,8 @@ def test_a_cached_pool_is_reused_only_while_the_renderer_draws_the_same_faces(tm
 def test_a_changed_label_rule_is_not_served_from_the_cache(tmp_path, monkeypatch):
     import importlib
 
-    render_module = importlib.import_module(
-        "fatauva.synthfacs.render"
-    )  # the package exports a function so named
+    # The package exports a function named render, so the module is fetched by its full name.
+    render_module = importlib.import_module("fatauva.synthfacs.render")
     first = render_pool("val", 4, SIZE, workers=1, cache_dir=tmp_path, progress=False)
     real = render_module.attribute_vector
     monkeypatch.setattr(render_module, "attribute_vector", lambda params: 1 - real(params))  # a new rule
