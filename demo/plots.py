@@ -67,6 +67,19 @@ def au_bars(
     return fig
 
 
+def _word_places() -> list[tuple[float, float]]:
+    """(valence, arousal) where each emotion word of the circumplex is printed."""
+    angles = [math.radians(a) for a in _CIRCUMPLEX_LABELS.values()]
+    return [(0.85 * math.cos(a), 0.85 * math.sin(a)) for a in angles]
+
+
+def _away_from_words(valence: float, arousal: float) -> str:
+    """Where a reference mark's label goes: below the mark when the nearest emotion word sits above
+    it, above otherwise, so the label does not print over that word."""
+    _, word_y = min(_word_places(), key=lambda w: math.hypot(w[0] - valence, w[1] - arousal))
+    return "bottom center" if word_y > arousal else "top center"
+
+
 def va_circumplex(
     valence: float, arousal: float, references: dict[str, tuple[float, float]] | None = None
 ) -> go.Figure:
@@ -88,8 +101,8 @@ def va_circumplex(
     )
     fig.add_trace(
         go.Scatter(
-            x=[0.85 * math.cos(math.radians(a)) for a in _CIRCUMPLEX_LABELS.values()],
-            y=[0.85 * math.sin(math.radians(a)) for a in _CIRCUMPLEX_LABELS.values()],
+            x=[x for x, _ in _word_places()],
+            y=[y for _, y in _word_places()],
             mode="text",
             text=list(_CIRCUMPLEX_LABELS),
             textfont=dict(color="grey"),
@@ -104,7 +117,7 @@ def va_circumplex(
                 mode="markers+text",
                 marker=dict(size=12, symbol="circle-open", color="dimgrey", line=dict(width=2)),
                 text=[f"mean {name}"],
-                textposition="top center",
+                textposition=_away_from_words(v, a),
                 textfont=dict(color="dimgrey", size=11),
                 name=f"mean of {name} real photos",
                 hovertemplate=f"mean of {name} real photos<br>" + _VA_HOVER,

@@ -166,3 +166,12 @@ def test_app_module_builds_without_serving():
 
     assert isinstance(app.demo, gr.Blocks)
     assert not app.demo.is_running
+
+
+def test_reference_labels_print_away_from_the_nearest_emotion_word():
+    # The bundled weights' mean neutral face sat just under "disgusted" (160 deg on the circle) and
+    # its label printed over that word; a mark above "sad" (210 deg) keeps its label on top.
+    fig = va_circumplex(0.0, 0.0, {"neutral": (-0.55, 0.1), "low": (-0.6, -0.2)})
+    positions = {t.name: t.textposition for t in fig.data if t.name and t.name.startswith("mean of")}
+    assert positions["mean of neutral real photos"] == "bottom center"
+    assert positions["mean of low real photos"] == "top center"
