@@ -33,7 +33,7 @@ import cv2
 import dlib
 import numpy as np
 
-from fatauva.template import DEFAULT_INPUT_SIZE, template_points
+from fatauva.template import DEFAULT_INPUT_SIZE, similarity_transform, template_points
 
 HOG_WINDOW = 80  # px: the smallest face dlib's frontal HOG detector finds at scale 1
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
@@ -185,24 +185,6 @@ def detect_faces(
             )
         )
     return sorted(faces, key=lambda f: f.area, reverse=True)
-
-
-def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Least-squares similarity (rotation, uniform scale, translation) mapping src onto dst.
-
-    src, dst: (N, 2) points, N >= 2. Returns the (2, 3) float64 matrix for cv2.warpAffine.
-    Umeyama (1991) closed form, reflections excluded. cv2.estimateAffinePartial2D only offers
-    RANSAC / LMedS, which may drop one of our five points; we want all five to count.
-    """
-    src = np.asarray(src, dtype=np.float64)
-    dst = np.asarray(dst, dtype=np.float64)
-    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
-    s, d = src - mu_s, dst - mu_d
-    u, sig, vt = np.linalg.svd(d.T @ s / len(src))
-    sign = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
-    rot = u @ sign @ vt
-    scale = np.trace(np.diag(sig) @ sign) / s.var(axis=0).sum()
-    return np.hstack([scale * rot, (mu_d - scale * rot @ mu_s)[:, None]])
 
 
 def align_face(image: np.ndarray, landmarks: np.ndarray, input_size: int = DEFAULT_INPUT_SIZE) -> np.ndarray:

@@ -37,6 +37,24 @@ def template_points(input_size: int = DEFAULT_INPUT_SIZE) -> np.ndarray:
     return TEMPLATE_POINTS * np.float32(input_size)
 
 
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares similarity (rotation, uniform scale, translation) mapping src onto dst.
+
+    src, dst: (N, 2) points, N >= 2. Returns the (2, 3) float64 matrix for cv2.warpAffine.
+    Umeyama (1991) closed form, reflections excluded. cv2.estimateAffinePartial2D only offers
+    RANSAC / LMedS, which may drop one of our five points; we want all five to count.
+    """
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
+    s, d = src - mu_s, dst - mu_d
+    u, sig, vt = np.linalg.svd(d.T @ s / len(src))
+    sign = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
+    rot = u @ sign @ vt
+    scale = np.trace(np.diag(sig) @ sign) / s.var(axis=0).sum()
+    return np.hstack([scale * rot, (mu_d - scale * rot @ mu_s)[:, None]])
+
+
 def to_tensor(crops: np.ndarray | list[np.ndarray]) -> torch.Tensor:
     """The preprocessing contract: aligned crops -> the network's input.
 

@@ -44,6 +44,7 @@ from fatauva import topology
 from fatauva.checkpoint import load_model
 from fatauva.metrics import ccc, roc_auc
 from fatauva.model import FatauvaNet, pool_cells
+from fatauva.synthfacs.align import aligned
 from fatauva.synthfacs.dataset import face_params
 from fatauva.synthfacs.params import FaceParams
 from fatauva.synthfacs.render import labels_of, render
@@ -58,12 +59,12 @@ BANDS = {"brows": (0.18, 0.45, 0.13, 0.87), "mouth": (0.62, 0.90, 0.22, 0.78), "
 
 
 def neutral_faces(n: int, seed: int = 7) -> list[FaceParams]:
-    """n random faces with every AU at 0 (their identity, scene and pose as drawn)."""
+    """n random faces with every AU at 0 (identity, scene and pose as drawn), framed as the splits are."""
     rng = np.random.default_rng(seed)
     faces = []
     while len(faces) < n:
         p = FaceParams.random(rng, "emotion")
-        faces.append(replace(p, au={au: 0.0 for au in topology.AUS}, emotion="neutral"))
+        faces.append(aligned(replace(p, au={au: 0.0 for au in topology.AUS}, emotion="neutral"), rng))
     return faces
 
 

@@ -1,14 +1,16 @@
 """SynthFACS as a PyTorch Dataset with fixed, disjoint train / val / test splits.
 
-Face `index` of split `split` is rendered from `FaceParams.random(default_rng((SPLIT_KEYS[split],
-MODE_KEYS[mode], index)))`: the same image on every machine and in every worker, and the splits
-never share a seed, so "the SynthFACS test split" names the same faces everywhere.
+Face `index` of split `split` is rendered from `FaceParams.random(rng)` framed by `align.aligned(...,
+rng)`, with `rng = default_rng((SPLIT_KEYS[split], MODE_KEYS[mode], index))`: the same image on every
+machine and in every worker, framed as the app frames a photo, and the splits never share a seed, so
+"the SynthFACS test split" names the same faces everywhere.
 """
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from fatauva.synthfacs.align import aligned
 from fatauva.synthfacs.params import FaceParams
 from fatauva.synthfacs.render import SynthFace, render
 from fatauva.template import DEFAULT_INPUT_SIZE, to_tensor
@@ -24,7 +26,7 @@ def face_params(split: str, index: int, mode: str = "emotion") -> FaceParams:
     if mode not in MODE_KEYS:
         raise ValueError(f"mode must be one of {tuple(MODE_KEYS)}, got {mode!r}")
     rng = np.random.default_rng((SPLIT_KEYS[split], MODE_KEYS[mode], int(index)))
-    return FaceParams.random(rng, mode=mode)
+    return aligned(FaceParams.random(rng, mode=mode), rng)
 
 
 class SynthFACSDataset(Dataset):

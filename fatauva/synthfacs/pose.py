@@ -8,6 +8,7 @@ and shifted by the alignment jitter. Positive yaw turns the face toward image ri
 positive pitch tilts it up, positive roll turns it clockwise.
 """
 
+from dataclasses import replace
 from functools import lru_cache
 
 import cv2
@@ -82,6 +83,28 @@ def _affine(scene: Scene, size: int) -> tuple[np.ndarray, np.ndarray, float]:
     c = np.array(CENTRE, np.float64) * size
     offset = c + np.array(scene.shift) * size
     return r, offset, float(scene.scale)
+
+
+def compose(scene: Scene, matrix: np.ndarray) -> Scene:
+    """The scene whose crop is this scene's crop moved by the similarity `matrix` (2, 3), in crop
+    units (as `fatauva.template.similarity_transform` fits it on points divided by the size).
+
+    A similarity s Rot(phi) p + t after the pose's `scale (R xyz)[:2] + offset` is again a pose:
+    Rot(phi) acts on x, y only, so it joins the roll (Rz(phi) Rz(roll) = Rz(roll + phi)), s joins
+    the scale and the offset moves to s Rot(phi) offset + t. Yaw and pitch are untouched.
+    """
+    m = np.asarray(matrix, np.float64)
+    a, t = m[:, :2], m[:, 2]
+    s = float(np.sqrt(np.linalg.det(a)))
+    phi = float(np.degrees(np.arctan2(a[1, 0], a[0, 0])))
+    c = np.array(CENTRE, np.float64)
+    shift = a @ (c + np.array(scene.shift, np.float64)) + t - c
+    return replace(
+        scene,
+        roll=float(scene.roll + phi),
+        scale=float(scene.scale * s),
+        shift=(float(shift[0]), float(shift[1])),
+    )
 
 
 def is_identity(scene: Scene) -> bool:
