@@ -19,6 +19,11 @@ _CIRCUMPLEX_LABELS = {
     "calm": 320.0,
 }
 
+# (valence, arousal) where each emotion word of the circumplex is printed.
+_WORD_PLACES = [
+    (0.85 * math.cos(math.radians(a)), 0.85 * math.sin(math.radians(a))) for a in _CIRCUMPLEX_LABELS.values()
+]
+
 _VA_HOVER = "valence %{x:.2f}<br>arousal %{y:.2f}<extra></extra>"
 
 
@@ -67,16 +72,10 @@ def au_bars(
     return fig
 
 
-def _word_places() -> list[tuple[float, float]]:
-    """(valence, arousal) where each emotion word of the circumplex is printed."""
-    angles = [math.radians(a) for a in _CIRCUMPLEX_LABELS.values()]
-    return [(0.85 * math.cos(a), 0.85 * math.sin(a)) for a in angles]
-
-
 def _away_from_words(valence: float, arousal: float) -> str:
     """Where a reference mark's label goes: below the mark when the nearest emotion word sits above
     it, above otherwise, so the label does not print over that word."""
-    _, word_y = min(_word_places(), key=lambda w: math.hypot(w[0] - valence, w[1] - arousal))
+    _, word_y = min(_WORD_PLACES, key=lambda w: math.hypot(w[0] - valence, w[1] - arousal))
     return "bottom center" if word_y > arousal else "top center"
 
 
@@ -101,8 +100,8 @@ def va_circumplex(
     )
     fig.add_trace(
         go.Scatter(
-            x=[x for x, _ in _word_places()],
-            y=[y for _, y in _word_places()],
+            x=[x for x, _ in _WORD_PLACES],
+            y=[y for _, y in _WORD_PLACES],
             mode="text",
             text=list(_CIRCUMPLEX_LABELS),
             textfont=dict(color="grey"),
