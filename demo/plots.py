@@ -1,5 +1,6 @@
 """Plotly figures of one prediction: AU bars and the valence-arousal circumplex (Russell, paper Fig. 1)."""
 
+import itertools
 import math
 
 import plotly.graph_objects as go
@@ -72,11 +73,45 @@ def au_bars(
     return fig
 
 
-def _away_from_words(valence: float, arousal: float) -> str:
-    """Where a reference mark's label goes: below the mark when the nearest emotion word sits above
-    it, above otherwise, so the label does not print over that word."""
-    _, word_y = min(_WORD_PLACES, key=lambda w: math.hypot(w[0] - valence, w[1] - arousal))
-    return "bottom center" if word_y > arousal else "top center"
+# Text and marker sizes in data units of the circumplex (its axes span 2.2 units in 420 px, square):
+# a character of 11 px text is about 0.075 wide and a line 0.12 tall; a label sits 0.07 off its mark.
+_CHAR_W, _TEXT_H, _LABEL_GAP = 0.075, 0.12, 0.07
+_Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+def _box(x: float, y: float, width: float, height: float) -> _Box:
+    return (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
+
+
+def _overlap(a: _Box, b: _Box) -> float:
+    """The area two boxes share (0 when apart)."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+_WORD_BOXES = [
+    _box(x, y, _CHAR_W * len(word), _TEXT_H)
+    for word, (x, y) in zip(_CIRCUMPLEX_LABELS, _WORD_PLACES, strict=True)
+]
+
+
+def _label_box(text: str, x: float, y: float, position: str) -> _Box:
+    up = 1.0 if position == "top center" else -1.0
+    return _box(x, y + up * (_LABEL_GAP + _TEXT_H / 2), _CHAR_W * len(text), _TEXT_H)
+
+
+def _label_positions(references: dict[str, tuple[float, float]], point: tuple[float, float]) -> list[str]:
+    """Above or below each reference mark, per mark in `references` order: the choice whose labels
+    cover the least of the emotion words, the marks (the face's point included) and each other."""
+    marks = [_box(x, y, 0.1, 0.1) for x, y in references.values()] + [_box(*point, 0.14, 0.14)]
+    texts = [(f"mean {name}", x, y) for name, (x, y) in references.items()]
+
+    def covered(positions: tuple[str, ...]) -> float:
+        labels = [_label_box(*t, p) for t, p in zip(texts, positions, strict=True)]
+        fixed = sum(_overlap(label, other) for label in labels for other in _WORD_BOXES + marks)
+        return fixed + sum(_overlap(a, b) for a, b in itertools.combinations(labels, 2))
+
+    # min keeps the first of equals: labels above their marks when nothing is in the way.
+    return list(min(itertools.product(("top center", "bottom center"), repeat=len(texts)), key=covered))
 
 
 def va_circumplex(
@@ -108,7 +143,9 @@ def va_circumplex(
             hoverinfo="skip",
         )
     )
-    for name, (v, a) in (references or {}).items():
+    references = references or {}
+    positions = _label_positions(references, (valence, arousal))
+    for (name, (v, a)), position in zip(references.items(), positions, strict=True):
         fig.add_trace(
             go.Scatter(
                 x=[v],
@@ -116,7 +153,7 @@ def va_circumplex(
                 mode="markers+text",
                 marker=dict(size=12, symbol="circle-open", color="dimgrey", line=dict(width=2)),
                 text=[f"mean {name}"],
-                textposition=_away_from_words(v, a),
+                textposition=position,
                 textfont=dict(color="dimgrey", size=11),
                 name=f"mean of {name} real photos",
                 hovertemplate=f"mean of {name} real photos<br>" + _VA_HOVER,

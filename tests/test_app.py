@@ -6,6 +6,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
+from demo import plots
 from demo.app import (
     analyze,
     attribute_rows,
@@ -168,10 +169,29 @@ def test_app_module_builds_without_serving():
     assert not app.demo.is_running
 
 
-def test_reference_labels_print_away_from_the_nearest_emotion_word():
-    # The bundled weights' mean neutral face sat just under "disgusted" (160 deg on the circle) and
+def _label_positions_drawn(fig) -> dict[str, str]:
+    return {
+        t.name.removeprefix("mean of ").removesuffix(" real photos"): t.textposition
+        for t in fig.data
+        if t.name and t.name.startswith("mean of")
+    }
+
+
+def test_reference_labels_print_clear_of_the_emotion_words():
+    # The mean neutral face of earlier weights sat just under "disgusted" (160 deg on the circle) and
     # its label printed over that word; a mark above "sad" (210 deg) keeps its label on top.
-    fig = va_circumplex(0.0, 0.0, {"neutral": (-0.55, 0.1), "low": (-0.6, -0.2)})
-    positions = {t.name: t.textposition for t in fig.data if t.name and t.name.startswith("mean of")}
-    assert positions["mean of neutral real photos"] == "bottom center"
-    assert positions["mean of low real photos"] == "top center"
+    under_disgusted = va_circumplex(0.0, 0.9, {"neutral": (-0.55, 0.1)})
+    assert _label_positions_drawn(under_disgusted) == {"neutral": "bottom center"}
+    assert _label_positions_drawn(va_circumplex(0.0, 0.9, {"low": (-0.6, -0.2)})) == {"low": "top center"}
+
+
+def test_reference_labels_print_clear_of_each_other_and_of_the_face():
+    # The bundled weights' means (2026-12-01) sit 0.43 apart in valence: both labels on top overlapped.
+    refs = {"neutral": (-0.28, -0.03), "smiling": (0.15, -0.08)}
+    sides = _label_positions_drawn(va_circumplex(0.45, -0.10, refs))
+    assert sides == {"neutral": "top center", "smiling": "bottom center"}
+    boxes = [plots._label_box(f"mean {n}", *refs[n], sides[n]) for n in refs]
+    assert plots._overlap(*boxes) == 0.0
+    # The face's own point pushes a label to the other side of its mark.
+    assert _label_positions_drawn(va_circumplex(0.0, 0.15, {"m": (0.0, 0.0)})) == {"m": "bottom center"}
+    assert _label_positions_drawn(va_circumplex(0.0, -0.15, {"m": (0.0, 0.0)})) == {"m": "top center"}
