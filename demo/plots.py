@@ -76,6 +76,7 @@ def au_bars(
 # Text and marker sizes in data units of the circumplex (its axes span 2.2 units in 420 px, square):
 # a character of 11 px text is about 0.075 wide and a line 0.12 tall; a label sits 0.07 off its mark.
 _CHAR_W, _TEXT_H, _LABEL_GAP = 0.075, 0.12, 0.07
+_MARK_W, _POINT_W = 0.1, 0.14  # room kept around a reference mark (12 px) and the face's point (16 px)
 _Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 
@@ -94,6 +95,10 @@ _WORD_BOXES = [
 ]
 
 
+def _reference_label(name: str) -> str:
+    return f"mean {name}"
+
+
 def _label_box(text: str, x: float, y: float, position: str) -> _Box:
     up = 1.0 if position == "top center" else -1.0
     return _box(x, y + up * (_LABEL_GAP + _TEXT_H / 2), _CHAR_W * len(text), _TEXT_H)
@@ -102,8 +107,9 @@ def _label_box(text: str, x: float, y: float, position: str) -> _Box:
 def _label_positions(references: dict[str, tuple[float, float]], point: tuple[float, float]) -> list[str]:
     """Above or below each reference mark, per mark in `references` order: the choice whose labels
     cover the least of the emotion words, the marks (the face's point included) and each other."""
-    marks = [_box(x, y, 0.1, 0.1) for x, y in references.values()] + [_box(*point, 0.14, 0.14)]
-    texts = [(f"mean {name}", x, y) for name, (x, y) in references.items()]
+    marks = [_box(x, y, _MARK_W, _MARK_W) for x, y in references.values()]
+    marks.append(_box(*point, _POINT_W, _POINT_W))
+    texts = [(_reference_label(name), x, y) for name, (x, y) in references.items()]
 
     def covered(positions: tuple[str, ...]) -> float:
         labels = [_label_box(*t, p) for t, p in zip(texts, positions, strict=True)]
@@ -152,7 +158,7 @@ def va_circumplex(
                 y=[a],
                 mode="markers+text",
                 marker=dict(size=12, symbol="circle-open", color="dimgrey", line=dict(width=2)),
-                text=[f"mean {name}"],
+                text=[_reference_label(name)],
                 textposition=position,
                 textfont=dict(color="dimgrey", size=11),
                 name=f"mean of {name} real photos",

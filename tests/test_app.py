@@ -190,7 +190,7 @@ def test_reference_labels_print_clear_of_each_other_and_of_the_face():
     refs = {"neutral": (-0.28, -0.03), "smiling": (0.15, -0.08)}
     sides = _label_positions_drawn(va_circumplex(0.45, -0.10, refs))
     assert sides == {"neutral": "top center", "smiling": "bottom center"}
-    boxes = [plots._label_box(f"mean {n}", *refs[n], sides[n]) for n in refs]
+    boxes = [plots._label_box(plots._reference_label(n), *refs[n], sides[n]) for n in refs]
     assert plots._overlap(*boxes) == 0.0
     # The face's own point pushes a label to the other side of its mark.
     assert _label_positions_drawn(va_circumplex(0.0, 0.15, {"m": (0.0, 0.0)})) == {"m": "bottom center"}
