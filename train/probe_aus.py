@@ -32,6 +32,7 @@ the pixels the call rests on; `dev` is the split to study (README, "The bundled 
 """
 
 import argparse
+from collections.abc import Callable
 from dataclasses import replace
 
 import cv2
@@ -43,7 +44,7 @@ from sklearn.linear_model import LogisticRegression
 from fatauva import topology
 from fatauva.checkpoint import load_model
 from fatauva.metrics import ccc, roc_auc
-from fatauva.model import FatauvaNet, pool_cells
+from fatauva.model import FatauvaNet, FatauvaOutput, pool_cells
 from fatauva.synthfacs.align import aligned
 from fatauva.synthfacs.dataset import face_params
 from fatauva.synthfacs.params import FaceParams
@@ -178,14 +179,25 @@ def va_ceiling(n_train: int = 24000, n_test: int = 2000) -> dict[str, tuple[floa
 
 
 @torch.no_grad()
+def pair_logits(
+    model: torch.nn.Module,
+    crops: np.ndarray,
+    pick: Callable[[FatauvaOutput], torch.Tensor],
+    batch_size: int = 64,
+) -> np.ndarray:
+    """log P(present) - log P(absent) of one binary output of each crop (M, S, S, 3) uint8: (M,).
+    `pick` takes that output's (N, 2) logits from a forward pass."""
+    out = []
+    for i in range(0, len(crops), batch_size):
+        pair = pick(model(to_tensor(crops[i : i + batch_size]))).float()
+        out.append((pair[:, 1] - pair[:, 0]).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
 def au_logits(model: torch.nn.Module, crops: np.ndarray, au: int, batch_size: int = 64) -> np.ndarray:
     """The AU's logit, log P(present) - log P(absent), of each crop (M, S, S, 3) uint8: (M,)."""
     j = topology.AUS.index(au)
-    out = []
-    for i in range(0, len(crops), batch_size):
-        pair = model(to_tensor(crops[i : i + batch_size])).au_logits[:, j].float()
-        out.append((pair[:, 1] - pair[:, 0]).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros(0)
+    return pair_logits(model, crops, lambda out: out.au_logits[:, j], batch_size)
 
 
 def occlusion(
