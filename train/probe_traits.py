@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from fatauva import topology
 from fatauva.checkpoint import load_model
@@ -85,7 +84,6 @@ SWITCHES: dict[str, Switches] = {
 }
 
 
-@torch.no_grad()
 def attribute_logits(
     model: FatauvaNet, crops: np.ndarray, attribute: str, batch_size: int = 64
 ) -> np.ndarray:
@@ -137,14 +135,14 @@ def trait_effects(model: FatauvaNet, attribute: str, n_faces: int = 600) -> Trai
 
 def real_logits(model: FatauvaNet, attribute: str, root: Path) -> dict[str, tuple[float, int]]:
     """Mean logit and count of the real photos of each group of `SWITCHES[attribute].real_groups`."""
-    from train.realfaces import read_photos
+    from train.realfaces import london_split, read_photos
 
     photos = [p for p in read_photos(root, model.config.input_size) if p.crop is not None]
     if attribute == "Male":
         picks = [[p for p in photos if p.row.get("male") == v] for v in ("1", "0")]
     else:
-        london = [p for p in photos if "london" in str(p.path) and p.row.get("split") == "dev"]
-        picks = [[p for p in london if p.row.get("smile") == v] for v in ("1", "0")]
+        keep, smile = london_split(photos, "dev")
+        picks = [[photos[i] for i, s in zip(keep, smile, strict=True) if s == v] for v in (1, 0)]
     out = {}
     for name, chosen in zip(SWITCHES[attribute].real_groups, picks, strict=True):
         if not chosen:

@@ -107,14 +107,14 @@ def score_crops(model: FatauvaNet, crops: list[np.ndarray], device: str, batch_s
     return Scores(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
 
-def _london(photos: list[Photo], split: str) -> tuple[list[int], np.ndarray]:
+def london_split(photos: list[Photo], split: str) -> tuple[list[int], np.ndarray]:
     """Indices of the London photos of `split` and their smile labels (0/1)."""
     keep = [i for i, p in enumerate(photos) if p.row.get("split") == split]
     return keep, np.array([int(photos[i].row["smile"]) for i in keep])
 
 
 def _split_figures(photos: list[Photo], scores: Scores, split: str) -> dict[str, float]:
-    keep, y = _london(photos, split)
+    keep, y = london_split(photos, split)
     smile = scores.attributes[keep, SMILING]
     absent = [topology.AUS.index(a) for a in NEUTRAL_ABSENT]
     neutral_aus = scores.aus[keep][y == 0][:, absent]
@@ -128,7 +128,7 @@ def _split_figures(photos: list[Photo], scores: Scores, split: str) -> dict[str,
 
 
 def _mean_probs(photos: list[Photo], scores: Scores, split: str) -> dict[str, Any]:
-    keep, y = _london(photos, split)
+    keep, y = london_split(photos, split)
     out: dict[str, Any] = {"au_mean_prob": {}, "va_mean": {}}
     for name, label in (("neutral", 0), ("smiling", 1)):
         rows = [i for i, s in zip(keep, y, strict=True) if s == label]
