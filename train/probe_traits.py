@@ -28,6 +28,7 @@ from fatauva.synthfacs.dataset import face_params
 from fatauva.synthfacs.params import FaceParams
 from fatauva.synthfacs.render import render
 from train.probe_aus import pair_logits
+from train.realfaces import default_root, london_split, read_photos
 
 Switch = Callable[[FaceParams], FaceParams]
 
@@ -135,8 +136,6 @@ def trait_effects(model: FatauvaNet, attribute: str, n_faces: int = 600) -> Trai
 
 def real_logits(model: FatauvaNet, attribute: str, root: Path) -> dict[str, tuple[float, int]]:
     """Mean logit and count of the real photos of each group of `SWITCHES[attribute].real_groups`."""
-    from train.realfaces import london_split, read_photos
-
     photos = [p for p in read_photos(root, model.config.input_size) if p.crop is not None]
     if attribute == "Male":
         picks = [[p for p in photos if p.row.get("male") == v] for v in ("1", "0")]
@@ -169,8 +168,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {group} ({effects.n[group]} faces): mean {effects.base[group]:+.2f}")
         for name, delta in effects.change[group].items():
             print(f"    {name:<36}{delta:+7.2f}")
-    from train.realfaces import default_root
-
     root = Path(args.root) if args.root else default_root()
     if not root.is_dir():
         print(f"no real-face folder at {root}: real photos skipped (pass --root DIR)")
