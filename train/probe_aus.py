@@ -315,13 +315,14 @@ def main(argv: list[str] | None = None) -> None:
 def _print_occlusion(model: FatauvaNet, args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from train.realfaces import default_root, read_photos
+    from train.realfaces import default_root, london_split, read_photos
 
     photos = read_photos(Path(args.root) if args.root else default_root(), model.config.input_size)
+    keep, smile = london_split(photos, args.split)
     chosen = [
-        p.crop
-        for p in photos
-        if p.crop is not None and p.row.get("split") == args.split and p.row.get("smile") == args.smile
+        photos[i].crop
+        for i, s in zip(keep, smile, strict=True)
+        if s == int(args.smile) and photos[i].crop is not None
     ]
     if not chosen:
         raise SystemExit(f"no London {args.split} photos with smile={args.smile} and a detected face")
