@@ -1,6 +1,7 @@
 """train.probe_aus: the pixel cue of each AU, the probe of the part maps, the V-A ceiling, occlusion."""
 
 import math
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -129,3 +130,25 @@ def test_occlusion_image_reddens_only_where_the_call_rests():
     assert image.shape == (96, 96, 3) and image.dtype == np.uint8
     assert image[2, 2, 0] > 200 and image[2, 2, 1] < 100  # the top-left patch, full red
     assert (image[60:, 60:] == 128).all()  # untouched elsewhere
+
+
+def test_geometry_features_move_with_an_au_only_where_it_acts():
+    neutral = probe_aus.neutral_faces(1)[0]
+    eyes = 2 * (6 * 17 * 2 + 3)  # both eyes: lids, crease, brow contours (17 points each) and 3 heights
+    base = probe_aus.geometry_features(neutral)
+    assert base.dtype == np.float32
+    assert base.shape == probe_aus.geometry_features(face_params("train", 5)).shape
+    smile = probe_aus.geometry_features(replace(neutral, au={**neutral.au, 12: 3.0}))
+    brows = probe_aus.geometry_features(replace(neutral, au={**neutral.au, 4: 3.0}))
+    assert np.abs(smile[eyes:] - base[eyes:]).max() > 1.0  # the lip corners move by pixels
+    np.testing.assert_array_equal(smile[:eyes], base[:eyes])
+    assert np.abs(brows[:eyes] - base[:eyes]).max() > 1.0
+    np.testing.assert_array_equal(brows[eyes:], base[eyes:])
+
+
+def test_the_au_labels_can_be_read_from_the_drawn_contours():
+    ceiling = probe_aus.au_geometry_ceiling(n_train=800, n_test=200, max_iter=40)
+    assert list(ceiling) == [topology.au_key(a) for a in topology.AUS]
+    f1s, aucs = np.array(list(ceiling.values())).T
+    assert ceiling["AU12"][0] > 0.9 and ceiling["AU25"][0] > 0.9
+    assert aucs.mean() > 0.95 and f1s.mean() > 0.8

@@ -1,5 +1,6 @@
 """Why the AU layer stops where it does: how much each AU shows in the pixels, and how much of
-it the frozen part maps still carry. Diagnostics for README "The bundled weights".
+it the frozen part maps still carry. Diagnostics for docs/training-log.md ("What limits the AUs
+and V-A", "AU4 (brow lowerer) on real neutral faces").
 
 `python -m train.probe_aus cue [--faces 60] [--size 112]` renders neutral SynthFACS faces with one
 AU at FACS level 1 (trace, labelled absent) and at level 2 (present), everything else equal, and
@@ -22,12 +23,19 @@ model that confuses trace with present from one that misses clearly present AUs.
 the test split: from the 14 present/absent labels the AU layer is trained on, and from the FACS levels
 0-5. That is what a V-A layer reading perfect AU features of each kind could reach; no image is drawn.
 
+`python -m train.probe_aus geometry-ceiling [--train 20000] [--test 2000]` fits a gradient-boosted
+classifier (scikit-learn) per AU on the renderer's own frontal contours of each face (lids, brows, lips,
+jaw; `geometry_features`: no pose, lighting or pixels, identity traits mixed in) and prints its F1 at
+0.5 and its AUC on the test split. It tells whether the AU labels can be read from the shapes SynthFACS
+draws at all. If they can, a shortfall of the AU layer lies between those shapes and the network:
+in how visibly they are drawn at 112 px (`cue`), or in learning to see them.
+
 `python -m train.probe_aus real-occlusion --model SOURCE [--au 4] [--split dev] [--smile 0]` asks where
 an AU call on real photos comes from. It aligns the London photos of `../shared/realfaces` of one split
 and expression (as train.realfaces does; scored only, never trained on), blurs one square patch at a
 time (16 px, stride 8, a Gaussian of sigma 5 px) and prints the mean drop of the AU's logit per patch
 position, then mean P(AU) with whole bands blurred (brows to nose top, mouth, all). A large drop marks
-the pixels the call rests on; `dev` is the split to study (README, "The bundled weights"). With
+the pixels the call rests on; `dev` is the split to study (docs/training-log.md, "AU4"). With
 `--png PATH` it also draws the map over the mean crop of those photos (red: the call rests there).
 """
 
@@ -38,15 +46,16 @@ from dataclasses import replace
 import cv2
 import numpy as np
 import torch
-from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression
 
 from fatauva import topology
 from fatauva.checkpoint import load_model
-from fatauva.metrics import ccc, roc_auc
+from fatauva.metrics import ccc, f1, roc_auc
 from fatauva.model import FatauvaNet, FatauvaOutput, pool_cells
 from fatauva.synthfacs.align import aligned
 from fatauva.synthfacs.dataset import face_params
+from fatauva.synthfacs.geometry import build
 from fatauva.synthfacs.params import FaceParams
 from fatauva.synthfacs.render import labels_of, render
 from fatauva.template import to_tensor
@@ -178,6 +187,43 @@ def va_ceiling(n_train: int = 24000, n_test: int = 2000) -> dict[str, tuple[floa
     return out
 
 
+def geometry_features(params: FaceParams, size: int = 112) -> np.ndarray:
+    """One face's frontal contours as a flat float32 vector, in pixels of a size x size crop: each
+    eye's lids, crease and brow relative to its centre, with its opening; the lips, their corners,
+    the closed-lip line and the nostrils relative to the nose tip; the mouth opening, chin height,
+    jaw drop, cheek, jaw and nose half-widths. The same length for every face."""
+    g = build(params, size)
+    parts: list = []
+    for eye, brow in zip(g.eyes, g.brows, strict=True):
+        for contour in (eye.upper, eye.lower, eye.crease, brow.centre, brow.top, brow.bottom):
+            parts.append(contour - eye.centre)
+        parts.append([eye.opening, eye.height_up, eye.height_low])
+    m = g.mouth
+    for contour in (m.upper_top, m.upper_bottom, m.lower_top, m.lower_bottom, m.corners, m.line, g.nostrils):
+        parts.append(contour - g.nose_tip)
+    parts.append([m.opening, g.chin_y, g.jaw_drop, g.cheek_half_width, g.jaw_half_width, g.nose_half_width])
+    return np.concatenate([np.asarray(x, np.float32).ravel() for x in parts])
+
+
+def au_geometry_ceiling(
+    n_train: int = 20000, n_test: int = 2000, max_iter: int = 300
+) -> dict[str, tuple[float, float]]:
+    """AU key -> (F1 at P > 0.5, AUC) on test-split faces 0..n_test-1 of a gradient-boosted classifier
+    fitted per AU on `geometry_features` of train-split faces 0..n_train-1 (labels: present from FACS
+    level 2, as the AU layer is trained). No image is drawn."""
+    data = {}
+    for split, n in (("train", n_train), ("test", n_test)):
+        params = [face_params(split, i) for i in range(n)]
+        data[split] = (np.stack([geometry_features(p) for p in params]), au_va_labels(split, n)["present"])
+    (x_train, y_train), (x_test, y_test) = data["train"], data["test"]
+    out = {}
+    for j, au in enumerate(topology.AUS):
+        clf = HistGradientBoostingClassifier(max_iter=max_iter, random_state=0).fit(x_train, y_train[:, j])
+        prob = clf.predict_proba(x_test)[:, 1]
+        out[topology.au_key(au)] = (f1(y_test[:, j], prob > 0.5), roc_auc(y_test[:, j], prob))
+    return out
+
+
 @torch.no_grad()
 def pair_logits(
     model: torch.nn.Module,
@@ -251,7 +297,7 @@ def occlusion_image(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     sub = parser.add_subparsers(dest="command", required=True)
     cue = sub.add_parser("cue", help="pixel change from trace to present, per AU")
     cue.add_argument("--faces", type=int, default=60)
@@ -268,6 +314,9 @@ def main(argv: list[str] | None = None) -> None:
     ceiling = sub.add_parser("va-ceiling", help="V-A CCC reachable from perfect AU labels")
     ceiling.add_argument("--train", type=int, default=24000)
     ceiling.add_argument("--test", type=int, default=2000)
+    geo = sub.add_parser("geometry-ceiling", help="AU F1 and AUC reachable from the renderer's own contours")
+    geo.add_argument("--train", type=int, default=20000)
+    geo.add_argument("--test", type=int, default=2000)
     occ = sub.add_parser("real-occlusion", help="which pixels of real photos an AU call rests on")
     occ.add_argument("--model", required=True, help="any fatauva.checkpoint.load_model source")
     occ.add_argument("--au", type=int, default=4, choices=topology.AUS)
@@ -280,6 +329,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{'AU features':<14}{'valence CCC':>12}{'arousal CCC':>13}   (test split, {args.test} faces)")
         for kind, (v, a) in va_ceiling(args.train, args.test).items():
             print(f"{kind:<14}{v:12.3f}{a:13.3f}")
+        return
+    if args.command == "geometry-ceiling":
+        print(f"{'AU':<6}{'F1':>7}{'AUC':>8}   (test split, {args.test} faces; {args.train} training faces)")
+        rows = au_geometry_ceiling(args.train, args.test)
+        for key, (f1, auc) in rows.items():
+            print(f"{key:<6}{f1:7.3f}{auc:8.3f}")
+        f1s, aucs = zip(*rows.values(), strict=True)
+        print(f"{'mean':<6}{np.mean(f1s):7.3f}{np.mean(aucs):8.3f}")
         return
     if args.command == "cue":
         print(f"{'AU':<6}{'trace->present':>16}{'0->5':>10}   (summed per-pixel change, {args.faces} faces)")

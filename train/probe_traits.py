@@ -9,8 +9,8 @@ logit when each switch is applied to the group it belongs to. A switch that move
 a cue the model reads. It then prints the mean logit on the real photos of `DIR` (default
 ../shared/realfaces, aligned as train.realfaces aligns them; scored only, never trained on) for the
 same two groups: real men and women for Male, London `dev` smiling and neutral photos for Smiling.
-Comparing the two tells which synthetic cues the real faces lack (README, "Why Male fails on real
-photos").
+Comparing the two tells which synthetic cues the real faces lack (docs/training-log.md, "Why Male
+fails on real photos").
 """
 
 import argparse
