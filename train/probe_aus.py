@@ -334,8 +334,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "geometry-ceiling":
         print(f"{'AU':<6}{'F1':>7}{'AUC':>8}   (test split, {args.test} faces; {args.train} training faces)")
         rows = au_geometry_ceiling(args.train, args.test)
-        for key, (f1, auc) in rows.items():
-            print(f"{key:<6}{f1:7.3f}{auc:8.3f}")
+        for key, (f1_at_half, auc) in rows.items():
+            print(f"{key:<6}{f1_at_half:7.3f}{auc:8.3f}")
         f1s, aucs = zip(*rows.values(), strict=True)
         print(f"{'mean':<6}{np.mean(f1s):7.3f}{np.mean(aucs):8.3f}")
         return
