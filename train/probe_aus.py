@@ -163,8 +163,13 @@ def auc_without_trace(probs: np.ndarray, intensity: np.ndarray) -> dict[str, tup
 def au_va_labels(split: str, n: int) -> dict[str, np.ndarray]:
     """Faces 0..n-1 of a SynthFACS split, without drawing them: their AU labels as 'present' (n, 14)
     0/1 and as 'intensity' (n, 14) FACS levels, and 'va' (n, 2)."""
+    return labels_of_params([face_params(split, i) for i in range(n)])
+
+
+def labels_of_params(params: list[FaceParams]) -> dict[str, np.ndarray]:
+    """`au_va_labels` of faces whose parameters are already drawn."""
     no_landmarks = np.zeros((5, 2), np.float32)
-    labels = [labels_of(face_params(split, i), no_landmarks) for i in range(n)]
+    labels = [labels_of(p, no_landmarks) for p in params]
     return {
         "present": np.stack([lab.au_present for lab in labels]),
         "intensity": np.stack([lab.au_intensity for lab in labels]),
@@ -214,7 +219,7 @@ def au_geometry_ceiling(
     data = {}
     for split, n in (("train", n_train), ("test", n_test)):
         params = [face_params(split, i) for i in range(n)]
-        data[split] = (np.stack([geometry_features(p) for p in params]), au_va_labels(split, n)["present"])
+        data[split] = (np.stack([geometry_features(p) for p in params]), labels_of_params(params)["present"])
     (x_train, y_train), (x_test, y_test) = data["train"], data["test"]
     out = {}
     for j, au in enumerate(topology.AUS):
