@@ -173,7 +173,7 @@ def test_the_stage_one_loss_adds_the_weighted_au_loss(tmp_path):
 
 
 def test_an_au_weight_on_a_dataset_without_aus_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="stage1.au_weight=1.0 needs faces labelled with attributes and AUs"):
+    with pytest.raises(ValueError, match="stage1.au_weight=1.0 needs faces labelled with AUs"):
         tiny_config(tmp_path, "--stage1.au_weight=1", "--stage1.data=celeba", f"--stage1.root={tmp_path}")
 
 

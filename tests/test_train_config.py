@@ -50,7 +50,7 @@ def test_the_config_round_trips_through_json(tmp_path):
         (["--stage1.lrr=1"], "unknown config key.*stage1.lrr"),
         (["--stage1.epochs=two"], "'stage1.epochs' expects int"),
         (["--dry_run=maybe"], "'dry_run' expects true or false"),
-        (["--stage2.data=celeba"], "stage2.data must be one of"),
+        (["--stage3.data=celeba"], "stage3.data must be one of"),
         (["--stages=4"], "stages must be a subset"),
         (["--model.va_head=softmax"], "va_head"),
         (["stage1.lr=1"], "expected --key=value"),

@@ -17,11 +17,20 @@ from fatauva.model import FatauvaConfig
 
 SYNTH = "synthfacs"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# Real photo sets without AU codes: in a stage with an AU loss they take the AU teacher's labels
+# (train.teacher_map) when the stage sets `teacher_aus`.
+PHOTO_SETS: tuple[str, ...] = ("celeba", "utkface", "genki4k", "fer2013")
 # Data sources per stage (§3): the stage's labels come from the named adapter of train.datasets.
 STAGE_DATA: dict[int, tuple[str, ...]] = {
-    1: (SYNTH, "celeba"),
+    1: (SYNTH, "celeba", "utkface", "genki4k"),
+    2: (SYNTH, "bp4d", "disfa", "au_csv", *PHOTO_SETS),
+    3: (SYNTH, "affwild", "affwild2", "va_csv", "fer2013"),
+}
+# Sources whose own labels include the stage's task; the others need the teacher (stage 2 only).
+STAGE_LABELLED: dict[int, tuple[str, ...]] = {
+    1: STAGE_DATA[1],
     2: (SYNTH, "bp4d", "disfa", "au_csv"),
-    3: (SYNTH, "affwild", "affwild2", "va_csv"),
+    3: STAGE_DATA[3],
 }
 
 
@@ -31,6 +40,12 @@ class StageConfig:
 
     data: str = SYNTH
     root: str = ""  # dataset folder (the CSV file for au_csv / va_csv); unused for synthfacs
+    # Several sources at once: {source: share of each batch} (train.mixing); empty = `data` alone.
+    # A real source's folder is TrainConfig.roots[name], else <data_root>/<name>.
+    mix: dict[str, float] = field(default_factory=dict)
+    # Real photo sources take the AU teacher's labels (train.teacher_map, cached by train.teacher)
+    # for the AUs they do not code; used wherever the stage has an AU loss.
+    teacher_aus: bool = False
     train_split: str = "train"  # split names as the adapter knows them (DISFA: subject lists)
     val_split: str = "val"
     train_size: int = 4096  # synthfacs faces in the training split (real data: its own size)
@@ -70,6 +85,9 @@ class TrainConfig:
     threads: int = 0
     channels_last: bool = True  # NHWC weights and inputs: ~15% faster training on a CPU (oneDNN)
     cache_dir: str = "cache/crops"  # aligned crops of the real datasets, made once
+    data_root: str = "../shared/data"  # real sets of a mix, each in <data_root>/<source name>
+    roots: dict[str, str] = field(default_factory=dict)  # a source's folder, where not under data_root
+    teacher_dir: str = "cache/teacher"  # the AU teacher's cached blendshapes (python -m train.teacher)
     synth_mode: str = "emotion"  # FaceParams.random mode of the SynthFACS splits
     # SynthFACS train faces rendered once (num_workers processes) and reused by every epoch and
     # stage, flipped at random (train.datasets.synthpool); 0 = render every sample on the fly.
@@ -100,23 +118,49 @@ class TrainConfig:
                 f"synth_pool must be 0 (render on the fly) or a number of faces, got {self.synth_pool}"
             )
         for k in (1, 2, 3):
-            data = self.stage(k).data
-            if data not in STAGE_DATA[k]:
-                raise ValueError(f"stage{k}.data must be one of {', '.join(STAGE_DATA[k])}, got {data!r}")
-            if self.stage(k).au_weight < 0 or (k != 1 and self.stage(k).au_weight):
+            sc = self.stage(k)
+            for name in self.sources(k):
+                if name not in STAGE_DATA[k]:
+                    what = f"stage{k} source" if sc.mix else f"stage{k}.data"
+                    raise ValueError(f"{what} must be one of {', '.join(STAGE_DATA[k])}, got {name!r}")
+            if sc.au_weight < 0 or (k != 1 and sc.au_weight):
                 raise ValueError(
-                    f"stage{k}.au_weight={self.stage(k).au_weight}: an AU loss can only be added to stage 1, "
+                    f"stage{k}.au_weight={sc.au_weight}: an AU loss can only be added to stage 1, "
                     "with a weight >= 0"
                 )
             for name in ("colour_aug", "randconv"):
-                share = getattr(self.stage(k), name)
+                share = getattr(sc, name)
                 if not 0.0 <= share <= 1.0:
                     raise ValueError(f"stage{k}.{name}={share}: a share of the training images, in [0, 1]")
-        if self.stage1.au_weight and self.stage1.data != SYNTH:
+            if k == 2 and not sc.teacher_aus:
+                unlabelled = [n for n in self.sources(k) if n not in STAGE_LABELLED[2]]
+                if unlabelled:
+                    raise ValueError(
+                        f"stage2 sources {', '.join(unlabelled)} have no AU labels: set --stage2.teacher_aus=true "
+                        "to train on the AU teacher's labels (python -m train.teacher), or drop them"
+                    )
+        au_sources = [n for n in self.sources(1) if n == SYNTH or self.stage1.teacher_aus]
+        if self.stage1.au_weight and not au_sources:
             raise ValueError(
-                f"stage1.au_weight={self.stage1.au_weight} needs faces labelled with attributes and AUs "
-                f"(synthfacs); {self.stage1.data} has attributes only: run with --stage1.au_weight=0"
+                f"stage1.au_weight={self.stage1.au_weight} needs faces labelled with AUs: synthfacs in the mix, "
+                "or --stage1.teacher_aus=true for real photos; run with --stage1.au_weight=0"
             )
+
+    def sources(self, k: int) -> dict[str, float]:
+        """Stage k's sources and their shares: its `mix`, or its `data` alone."""
+        sc = self.stage(k)
+        return dict(sc.mix) if sc.mix else {sc.data: 1.0}
+
+    def source_root(self, k: int, name: str) -> str:
+        """The folder (or CSV file) of source `name` in stage k: `root` when it is the stage's only
+        `data`, else `roots[name]`, else `<data_root>/<name>` for the photo sets of shared/data
+        (PHOTO_SETS); "" when none is known."""
+        sc = self.stage(k)
+        if not sc.mix and name == sc.data and sc.root:
+            return sc.root
+        if name in self.roots:
+            return self.roots[name]
+        return str(Path(self.data_root) / name) if name in PHOTO_SETS else ""
 
     def stage(self, k: int) -> StageConfig:
         """The configuration of stage k (1, 2 or 3)."""
@@ -143,6 +187,13 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
         if value is None or (isinstance(value, str) and value.lower() == "none"):
             return None
         return _convert(value, args[0], key)
+    if origin is dict or tp is dict:
+        if isinstance(value, str):
+            value = parse_pairs(value)
+        if not isinstance(value, dict):
+            raise ValueError(f"config key {key!r} must be an object, got {value!r}")
+        kt, vt = typing.get_args(tp) or (str, str)
+        return {_convert(k, kt, key): _convert(v, vt, f"{key}.{k}") for k, v in value.items()}
     if origin is tuple or tp is tuple:
         if isinstance(value, str):
             value = json.loads(value) if value.strip().startswith("[") else value.split(",")
@@ -163,6 +214,25 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
         except (TypeError, ValueError):
             raise ValueError(f"config key {key!r} expects {tp.__name__}, got {value!r}") from None
     return value
+
+
+def parse_pairs(text: str) -> dict[str, str]:
+    """A mapping written on a command line: a JSON object, or `name:value,name:value`."""
+    text = text.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        value = json.loads(text)
+        if not isinstance(value, dict):
+            raise ValueError(f"expected a JSON object, got {text!r}")
+        return value
+    pairs = {}
+    for part in text.split(","):
+        name, sep, value = part.partition(":")
+        if not sep:
+            raise ValueError(f"expected name:value pairs, got {part!r}")
+        pairs[name.strip()] = value.strip()
+    return pairs
 
 
 def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:

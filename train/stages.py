@@ -15,13 +15,14 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import Tensor, nn
-from torch.utils.data import Dataset, Subset
+from torch.utils.data import ConcatDataset, Dataset, Subset
 
 from fatauva.losses import VARegressionLoss, masked_cross_entropy, va_class_loss
 from fatauva.model import FatauvaNet
-from train.config import SYNTH, StageConfig, TrainConfig
+from train.config import PHOTO_SETS, SYNTH, StageConfig, TrainConfig
 from train.datasets import real_dataset, synthfacs_dataset
 from train.datasets.synthpool import SynthFACSPool, render_pool
+from train.mixing import Flipped, MixedDataset, mix_weights
 from train.sampling import binary_balance_weights, va_balance_weights
 
 STAGE_TASK = {1: "attributes", 2: "aus", 3: "va"}
@@ -121,41 +122,87 @@ def _pool(split: str, n: int, size: int, mode: str, workers: int, cache_dir: str
     )
 
 
+def _synth_source(cfg: TrainConfig, stage: int, input_size: int, val_size: int) -> tuple[Dataset, list]:
+    """SynthFACS training faces (a rendered pool or on the fly) and rendered validation faces."""
+    sc = cfg.stage(stage)
+    train_size = cfg.dry_run_steps * sc.batch_size if cfg.dry_run else sc.train_size
+    if cfg.synth_pool:
+        n = min(cfg.synth_pool, train_size)
+        train = _pool(sc.train_split, n, input_size, cfg.synth_mode, cfg.num_workers, cfg.cache_dir)
+    else:
+        train = synthfacs_dataset(sc.train_split, train_size, input_size, cfg.synth_mode)
+    # Rendered once per stage rather than once per epoch: validation is scored every epoch.
+    rendered = synthfacs_dataset(sc.val_split, val_size, input_size, cfg.synth_mode)
+    return train, [rendered[i] for i in range(len(rendered))]
+
+
+def _real_source(cfg: TrainConfig, stage: int, name: str, input_size: int, val_size: int) -> tuple[Dataset, Dataset]:
+    """A real dataset cropped once into `cfg.cache_dir`; its AU labels completed by the teacher
+    where the stage asks for it (the set's own AU codes always win)."""
+    sc = cfg.stage(stage)
+    root = cfg.source_root(stage, name)
+    if not root:
+        raise ValueError(f"stage{stage}.data={name} needs stage{stage}.root (the dataset folder)")
+    train, _ = real_dataset(name, root, sc.train_split, cfg.cache_dir, input_size, workers=cfg.num_workers)
+    val, _ = real_dataset(name, root, sc.val_split, cfg.cache_dir, input_size, workers=cfg.num_workers)
+    if sc.teacher_aus and name in PHOTO_SETS:
+        from train.teacher_map import teacher_aus
+
+        for data in (train, val):
+            taught = teacher_aus(list(data.index.paths), cfg.teacher_dir)
+            data.index.aus = np.where(data.index.aus >= 0, data.index.aus, taught)
+    return Flipped(train), _spread(val, val_size)
+
+
 def stage_data(cfg: TrainConfig, stage: int, input_size: int) -> StageData:
-    """Build the data of `stage` as configured: SynthFACS rendered on the fly, or a real dataset
-    cropped once into `cfg.cache_dir` (train.datasets)."""
+    """Build the data of `stage` as configured: each source of its mix (SynthFACS rendered, or a
+    real dataset cropped once into `cfg.cache_dir`, train.datasets), drawn by its share of every
+    batch, the §4.1.1 balance applied inside each source (train.mixing)."""
     sc = cfg.stage(stage)
     val_size = min(sc.val_size, 2 * sc.batch_size) if cfg.dry_run else sc.val_size
-    if sc.data == SYNTH:
-        train_size = cfg.dry_run_steps * sc.batch_size if cfg.dry_run else sc.train_size
-        if cfg.synth_pool:
-            n = min(cfg.synth_pool, train_size)
-            train = _pool(sc.train_split, n, input_size, cfg.synth_mode, cfg.num_workers, cfg.cache_dir)
-        else:
-            train = synthfacs_dataset(sc.train_split, train_size, input_size, cfg.synth_mode)
-        # Rendered once per stage rather than once per epoch: validation is scored every epoch.
-        rendered = synthfacs_dataset(sc.val_split, val_size, input_size, cfg.synth_mode)
-        val = [rendered[i] for i in range(len(rendered))]
-    else:
-        if not sc.root:
-            raise ValueError(f"stage{stage}.data={sc.data} needs stage{stage}.root (the dataset folder)")
-        train, _ = real_dataset(
-            sc.data, sc.root, sc.train_split, cfg.cache_dir, input_size, workers=cfg.num_workers
-        )
-        val, _ = real_dataset(
-            sc.data, sc.root, sc.val_split, cfg.cache_dir, input_size, workers=cfg.num_workers
-        )
-        val = _spread(val, val_size)
     task = STAGE_TASK[stage]
-    if sc.balance and not hasattr(train, "labels"):
-        raise ValueError(
-            f"stage{stage}.balance needs the labels of {sc.data} without rendering (Dataset.labels), "
-            f"which it does not offer; run with --stage{stage}.balance=false"
-        )
-    if not sc.balance:
-        weights = np.ones(len(train))
-    elif task == "va":
-        weights = va_balance_weights(train.labels(task))
+    mix = cfg.sources(stage)
+    names, trains, vals = [], [], []
+    for name in mix:
+        if name == SYNTH:
+            train, val = _synth_source(cfg, stage, input_size, val_size)
+        else:
+            train, val = _real_source(cfg, stage, name, input_size, val_size)
+        if sc.balance and not hasattr(train, "labels"):
+            raise ValueError(
+                f"stage{stage}.balance needs the labels of {name} without rendering (Dataset.labels), "
+                f"which it does not offer; run with --stage{stage}.balance=false"
+            )
+        names.append(name)
+        trains.append(train)
+        vals.append(val)
+    if len(names) == 1:
+        train, val = trains[0], vals[0]
+        weights = _balance(train, task, sc.balance)
     else:
-        weights = binary_balance_weights(train.labels(task))
+        train = MixedDataset(names, trains)
+        val = ConcatDataset([v if isinstance(v, Dataset) else _ListDataset(v) for v in vals])
+        weights = mix_weights([_balance(t, task, sc.balance) for t in trains], list(mix.values()))
     return StageData(train=train, val=val, weights=weights)
+
+
+class _ListDataset(Dataset):
+    """Samples held in a list (rendered SynthFACS validation faces) as a Dataset."""
+
+    def __init__(self, samples: list):
+        self.samples = samples
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int):
+        return self.samples[i]
+
+
+def _balance(train: Dataset, task: str, balance: bool) -> np.ndarray:
+    """§4.1.1 draw weights of one source for `task` (all ones when balancing is off)."""
+    if not balance:
+        return np.ones(len(train))
+    if task == "va":
+        return va_balance_weights(train.labels(task))
+    return binary_balance_weights(train.labels(task))

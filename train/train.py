@@ -357,12 +357,30 @@ def run(cfg: TrainConfig, command: str) -> Path:
     return folder
 
 
+# Terms of the real sets a stage can train on (shared/data/README.md); they bind the weights too.
+DATASET_TERMS: dict[str, str] = {
+    "celeba": "CelebA (Liu et al., ICCV 2015): non-commercial research only (MMLAB, CUHK)",
+    "utkface": "UTKFace (Zhang, Song, Qi, CVPR 2017): non-commercial research only",
+    "genki4k": "GENKI-4K (The MPLab GENKI-4K Dataset, http://mplab.ucsd.edu): research use",
+    "fer2013": "FER2013 (Goodfellow et al., ICML 2013 challenge): no terms stated, treated as research only",
+    "bp4d": "BP4D-Spontaneous: its licence agreement, research only",
+    "disfa": "DISFA: its licence agreement, research only",
+    "affwild": "Aff-Wild: its licence agreement, research only",
+    "affwild2": "Aff-Wild2: its licence agreement, research only",
+}
+TEACHER = (
+    "AU labels on real photos from MediaPipe's FaceLandmarker blendshape model (face_landmarker.task, "
+    "Google, Apache-2.0) through the thresholds of train.teacher_map"
+)
+
+
 def trained_on(cfg: TrainConfig) -> str:
     """One sentence on the data of each stage, for the model card."""
     parts = []
     for k in cfg.stages:
         sc = cfg.stage(k)
-        where = f" ({sc.root})" if sc.root else ""
+        mix = cfg.sources(k)
+        where = f" ({sc.root})" if sc.root and not sc.mix else ""
         task = STAGE_TASK[k]
         if sc.au_weight:
             task += f" and AUs at weight {sc.au_weight:g}, outside the paper's recipe"
@@ -372,7 +390,10 @@ def trained_on(cfg: TrainConfig) -> str:
             if share
         ]
         seen = f", images {' and '.join(shares)}" if shares else ""
-        parts.append(f"stage {k} ({task}): {sc.data}{where}, {epochs_of(cfg, k)} epoch(s){seen}")
+        total = sum(mix.values())
+        data = " + ".join(f"{n} {v / total:.0%}" if len(mix) > 1 else n for n, v in mix.items())
+        taught = ", real-photo AUs from the teacher" if sc.teacher_aus else ""
+        parts.append(f"stage {k} ({task}): {data}{where}, {epochs_of(cfg, k)} epoch(s){seen}{taught}")
     return "; ".join(parts) + "."
 
 
@@ -388,15 +409,27 @@ SYNTHETIC_ONLY = (
 )
 
 
+def real_sources(cfg: TrainConfig) -> list[str]:
+    """The real datasets any stage of `cfg` trains on, in first-seen order."""
+    return list(dict.fromkeys(n for k in cfg.stages for n in cfg.sources(k) if n != SYNTH))
+
+
 def limitations(cfg: TrainConfig) -> str:
-    """What the weights are not good for, for the model card."""
-    real = [f"stage {k}: {cfg.stage(k).data}" for k in cfg.stages if cfg.stage(k).data != SYNTH]
+    """What the weights are not good for, and the terms they carry, for the model card."""
+    real = real_sources(cfg)
     if not real:
         return SYNTHETIC_ONLY
+    terms = "; ".join(DATASET_TERMS.get(n, n) for n in real)
+    teacher = any(cfg.stage(k).teacher_aus for k in cfg.stages)
     return (
-        f"Real training data ({', '.join(real)}) carries that dataset's population and labelling "
-        "biases and licence; check both before use, and do not use the weights for decisions about "
-        "people (hiring, security, health, or emotion surveillance)."
+        f"Research use only, not commercial: trained on {terms}. These terms bind the weights. "
+        + (f"{TEACHER}. " if teacher else "")
+        + "No FACS-coded AU data and no continuous valence-arousal data were used: AUs come from "
+        "SynthFACS truth and the teacher, valence and arousal from SynthFACS and FER2013 emotion "
+        "categories placed on the circumplex, so both are coarse on real faces. The training sets carry "
+        "their own population and labelling biases (CelebA celebrities, UTKFace's age and ethnicity mix, "
+        "FER2013's web images); do not use the weights for decisions about people (hiring, security, "
+        "health, or emotion surveillance)."
     )
 
 
