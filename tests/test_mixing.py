@@ -20,7 +20,11 @@ class Labelled(Dataset):
         return len(self.attributes)
 
     def labels(self, task: str) -> np.ndarray:
-        return {"attributes": self.attributes, "aus": np.full((len(self), 14), -1), "va": np.full((len(self), 2), np.nan)}[task]
+        return {
+            "attributes": self.attributes,
+            "aus": np.full((len(self), 14), -1),
+            "va": np.full((len(self), 2), np.nan),
+        }[task]
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         image = torch.full((3, 4, 4), self.value)
@@ -78,7 +82,9 @@ def test_parse_mix_reads_pairs_json_and_dicts():
 
 
 def test_config_takes_a_mix_from_the_command_line_and_roots_sources_under_data_root():
-    cfg = load_config(None, ["--stage1.mix=synthfacs:1,celeba:1", "--data_root=/data", "--roots={\"celeba\": \"/c\"}"])
+    cfg = load_config(
+        None, ["--stage1.mix=synthfacs:1,celeba:1", "--data_root=/data", '--roots={"celeba": "/c"}']
+    )
     assert cfg.sources(1) == {"synthfacs": 1.0, "celeba": 1.0}
     assert cfg.source_root(1, "celeba") == "/c"
     assert cfg.source_root(1, "utkface") == "/data/utkface"

@@ -136,14 +136,15 @@ class TrainConfig:
                 unlabelled = [n for n in self.sources(k) if n not in STAGE_LABELLED[2]]
                 if unlabelled:
                     raise ValueError(
-                        f"stage2 sources {', '.join(unlabelled)} have no AU labels: set --stage2.teacher_aus=true "
-                        "to train on the AU teacher's labels (python -m train.teacher), or drop them"
+                        f"stage2 sources {', '.join(unlabelled)} have no AU labels: set "
+                        "--stage2.teacher_aus=true to train on the AU teacher's labels "
+                        "(python -m train.teacher), or drop them"
                     )
         au_sources = [n for n in self.sources(1) if n == SYNTH or self.stage1.teacher_aus]
         if self.stage1.au_weight and not au_sources:
             raise ValueError(
-                f"stage1.au_weight={self.stage1.au_weight} needs faces labelled with AUs: synthfacs in the mix, "
-                "or --stage1.teacher_aus=true for real photos; run with --stage1.au_weight=0"
+                f"stage1.au_weight={self.stage1.au_weight} needs faces labelled with AUs: synthfacs in "
+                "the mix, or --stage1.teacher_aus=true for real photos; run with --stage1.au_weight=0"
             )
 
     def sources(self, k: int) -> dict[str, float]:

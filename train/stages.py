@@ -136,7 +136,9 @@ def _synth_source(cfg: TrainConfig, stage: int, input_size: int, val_size: int) 
     return train, [rendered[i] for i in range(len(rendered))]
 
 
-def _real_source(cfg: TrainConfig, stage: int, name: str, input_size: int, val_size: int) -> tuple[Dataset, Dataset]:
+def _real_source(
+    cfg: TrainConfig, stage: int, name: str, input_size: int, val_size: int
+) -> tuple[Dataset, Dataset]:
     """A real dataset cropped once into `cfg.cache_dir`; its AU labels completed by the teacher
     where the stage asks for it (the set's own AU codes always win)."""
     sc = cfg.stage(stage)
