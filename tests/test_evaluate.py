@@ -194,3 +194,23 @@ def test_a_missing_real_photo_folder_is_named(tiny_model_folder, tmp_path):
         evaluate.main(
             ["--model", str(tiny_model_folder), "--data", "realfaces", "--root", str(tmp_path / "nowhere")]
         )
+
+
+def test_photo_sets_are_found_under_the_data_root_and_others_need_a_root():
+    from train.evaluate import default_dataset_root
+
+    assert default_dataset_root("ckplus", "/d") == "/d/ckplus48"
+    assert default_dataset_root("celeba", "/d") == "/d/celeba"
+    assert default_dataset_root("bp4d", "/d") == ""
+
+
+def test_one_face_rate_counts_detections_not_fallback_crops():
+    import numpy as np
+
+    from train.evaluate import one_face_rate
+    from train.preprocess import PrepareReport
+
+    prepared = PrepareReport(total=4, reused=0, cropped=4, kept=np.array([True, True, True, False]))
+    assert one_face_rate(prepared) == 0.75
+    prepared.detected = 2  # two of the three crops came from the set's known framing
+    assert one_face_rate(prepared) == 0.5

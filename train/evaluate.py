@@ -4,9 +4,16 @@
     python -m train.evaluate --model SOURCE --data synthfacs --split test --json PATH
     python -m train.evaluate --model SOURCE --data bp4d --root /data/BP4D --split val
     python -m train.evaluate --model SOURCE --data realfaces [--root DIR]
+    python -m train.evaluate --model SOURCE --data celeba --split test      # Table 4 on held-out ids
+    python -m train.evaluate --model SOURCE --data fer2013 --split test     # emotion-based V-A and AUs
+    python -m train.evaluate --model SOURCE --data ckplus --split all       # AUs against CK+ FACS codes
 
 SOURCE is anything fatauva.checkpoint.load_model accepts (a folder, a Hub repo id, nothing
-for the bundled weights). The JSON layout is `Report.as_dict()`; real photos are scored by
+for the bundled weights). The photo sets of shared/data are found under `--data-root` (default
+../shared/data) unless `--root` names the folder. Real sets add `one_face_rate` (the share of
+images where the detector found the face; the rest were aligned by the set's known framing or
+skipped); FER2013 adds train.emotion_eval's `valence_auc`, `arousal_auc`, `emotion_au_auc`.
+The JSON layout is `report()`'s; the evaluation photos of shared/realfaces are scored by
 train.realfaces (smile AUC, male accuracy, faces found, and what the AU and V-A outputs do on
 posed smiling and neutral faces).
 """
@@ -29,6 +36,8 @@ from fatauva.metrics import binary_report, va_report
 from fatauva.model import FatauvaNet
 from train.config import TrainConfig
 from train.datasets import real_dataset, synthfacs_dataset
+from train.emotion_eval import emotion_report
+from train.preprocess import PrepareReport
 
 DEFAULT_SYNTH_SIZE = 2000  # test faces: enough for a per-AU F1 / AUC of rare AUs
 
@@ -158,6 +167,26 @@ def format_table(rep: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# Folder names of the photo sets in shared/data where they differ from the adapter's name.
+DATASET_FOLDERS = {"ckplus": "ckplus48"}
+PHOTO_DATASETS = ("celeba", "utkface", "genki4k", "fer2013", "ckplus")
+
+
+def default_dataset_root(name: str, data_root: str) -> str:
+    """`<data_root>/<folder>` for the photo sets of shared/data, else "" (the user must say)."""
+    if name not in PHOTO_DATASETS:
+        return ""
+    return str(Path(data_root) / DATASET_FOLDERS.get(name, name))
+
+
+def one_face_rate(prepared: PrepareReport) -> float:
+    """The share of a set's images whose face the detector found (not the fallback framing)."""
+    found = getattr(prepared, "detected", None)
+    if found is None:
+        found = int(prepared.kept.sum())
+    return float(found) / max(1, prepared.total)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument(
@@ -165,6 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data", default="synthfacs", help="synthfacs, realfaces, or a train.datasets name")
     p.add_argument("--root", default=None, help="dataset folder (real datasets, realfaces)")
+    p.add_argument("--data-root", default="../shared/data", help="where the photo sets' folders are")
     p.add_argument("--split", default="test")
     p.add_argument("--size", type=int, default=DEFAULT_SYNTH_SIZE, help="SynthFACS faces")
     p.add_argument("--mode", default="emotion", help="SynthFACS FaceParams.random mode")
@@ -190,11 +220,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if args.data == "synthfacs":
             data = synthfacs_dataset(args.split, args.size, size, args.mode)
         else:
-            if not args.root:
+            root = args.root or default_dataset_root(args.data, args.data_root)
+            if not root:
                 sys.exit(f"error: --data {args.data} needs --root (the dataset folder)")
-            data, _ = real_dataset(args.data, args.root, args.split, args.cache, size)
-        rep = report(predict(model, data, args.device, args.batch_size, args.workers))
+            data, prepared = real_dataset(args.data, root, args.split, args.cache, size)
+        pred = predict(model, data, args.device, args.batch_size, args.workers)
+        rep = report(pred)
         text = format_table(rep)
+        if args.data != "synthfacs":
+            rep["one_face_rate"] = one_face_rate(prepared)
+            text += f"\none-face rate: {rep['one_face_rate']:.4f}"
+        if args.data == "fer2013":
+            emotions = emotion_report(pred.va, pred.au_probs, data.index.emotions)
+            rep.update(_clean(emotions))
+            text += "\n" + "\n".join(
+                f"{k}: {emotions[k]:.4f}" for k in ("valence_auc", "arousal_auc", "emotion_au_auc")
+            )
     rep = {**header, "split": args.split, **rep}
     print(f"model: {loaded.location} ({loaded.kind}, sha256 {loaded.sha256[:12]})\n{text}")
     if args.json is not None:
