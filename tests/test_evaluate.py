@@ -210,7 +210,7 @@ def test_one_face_rate_counts_detections_not_fallback_crops():
     from train.evaluate import one_face_rate
     from train.preprocess import PrepareReport
 
-    prepared = PrepareReport(total=4, reused=0, cropped=4, kept=np.array([True, True, True, False]))
-    assert one_face_rate(prepared) == 0.75
-    prepared.detected = 2  # two of the three crops came from the set's known framing
-    assert one_face_rate(prepared) == 0.5
+    kept = np.array([True, True, True, False])
+    assert one_face_rate(PrepareReport(total=4, reused=0, cropped=3, kept=kept)) == 0.75
+    # one of the three crops came from the set's known framing, not from a detection
+    assert one_face_rate(PrepareReport(total=4, reused=0, cropped=3, kept=kept, fallback=1)) == 0.5

@@ -181,10 +181,7 @@ def default_dataset_root(name: str, data_root: str) -> str:
 
 def one_face_rate(prepared: PrepareReport) -> float:
     """The share of a set's images whose face the detector found (not the fallback framing)."""
-    found = getattr(prepared, "detected", None)
-    if found is None:
-        found = int(prepared.kept.sum())
-    return float(found) / max(1, prepared.total)
+    return float(prepared.detected) / max(1, prepared.total)
 
 
 def _parser() -> argparse.ArgumentParser:
