@@ -81,12 +81,23 @@ def test_the_command_line_splits_into_one_config_file_and_overrides():
         parse_args(["a.json", "b.json"])
 
 
-def test_the_bundled_config_trains_fatauva_reg_on_synthfacs_in_all_three_stages():
-    cfg = load_config(Path(__file__).resolve().parents[1] / "train" / "configs" / "bundled.json")
+CONFIGS = Path(__file__).resolve().parents[1] / "train" / "configs"
+
+
+def test_the_bundled_config_trains_each_stage_on_real_photos_and_synthfacs():
+    cfg = load_config(CONFIGS / "bundled.json")
     assert cfg.stages == (1, 2, 3)
-    assert (cfg.model.va_head, cfg.model.use_au_layer) == ("reg", True)
-    assert {cfg.stage(k).data for k in (1, 2, 3)} == {"synthfacs"}
+    assert (cfg.model.va_head, cfg.model.use_au_layer, cfg.model.head_grid) == ("reg", True, 1)
+    assert set(cfg.sources(1)) == {"synthfacs", "celeba", "utkface", "genki4k"}
+    assert "synthfacs" in cfg.sources(2) and cfg.stage2.teacher_aus
+    assert set(cfg.sources(3)) == {"synthfacs", "fer2013"}
     assert cfg.eval_size >= 2000
+
+
+def test_the_synthfacs_config_trains_the_same_network_on_synthfacs_alone():
+    synth, bundled = load_config(CONFIGS / "synthfacs.json"), load_config(CONFIGS / "bundled.json")
+    assert synth.model == bundled.model
+    assert all(synth.sources(k) == {"synthfacs": 1.0} for k in (1, 2, 3))
 
 
 def test_help_lists_every_settable_key_with_its_default():
