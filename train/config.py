@@ -88,6 +88,8 @@ class TrainConfig:
     data_root: str = "../shared/data"  # real sets of a mix, each in <data_root>/<source name>
     roots: dict[str, str] = field(default_factory=dict)  # a source's folder, where not under data_root
     teacher_dir: str = "cache/teacher"  # the AU teacher's cached blendshapes (python -m train.teacher)
+    # Teacher scores within this distance below an AU's threshold stay unlabelled (train.teacher_map).
+    teacher_margin: float = 0.0
     synth_mode: str = "emotion"  # FaceParams.random mode of the SynthFACS splits
     # SynthFACS train faces rendered once (num_workers processes) and reused by every epoch and
     # stage, flipped at random (train.datasets.synthpool); 0 = render every sample on the fly.

@@ -151,7 +151,7 @@ def _real_source(
         from train.teacher_map import teacher_aus
 
         for data in (train, val):
-            taught = teacher_aus(list(data.index.paths), cfg.teacher_dir)
+            taught = teacher_aus(list(data.index.paths), cfg.teacher_dir, margin=cfg.teacher_margin)
             data.index.aus = np.where(data.index.aus >= 0, data.index.aus, taught)
     return Flipped(train), _spread(val, val_size)
 
