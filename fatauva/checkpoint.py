@@ -24,7 +24,7 @@ import os
 import re
 import tempfile
 import threading
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import httpx2
@@ -33,7 +33,7 @@ import safetensors.torch
 import torch
 from huggingface_hub import HfApi, constants, get_session, snapshot_download
 
-from fatauva.card import plain_metrics, render_card
+from fatauva.card import MetricTable, metric_tables, plain_metrics, render_card
 from fatauva.model import FatauvaConfig, FatauvaNet
 
 WEIGHTS_NAME = "model.safetensors"
@@ -70,6 +70,7 @@ class LoadedModel:
     config: FatauvaConfig
     requested: str | None = None
     metrics: dict = field(default_factory=dict)
+    card: str = ""  # the README.md model card saved with the weights ("" when absent)
 
     @property
     def warning(self) -> str | None:
@@ -215,6 +216,11 @@ def _read_metrics(folder: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+def _read_card(folder: Path) -> str:
+    path = folder / "README.md"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
 def load_folder(
     folder: Path,
     *,
@@ -238,6 +244,7 @@ def load_folder(
         config=config,
         requested=requested,
         metrics=_read_metrics(folder),
+        card=_read_card(folder),
     )
 
 
@@ -401,4 +408,104 @@ def load_model(
         tried=tried,
         config=model.config,
         requested=requested,
+    )
+
+
+# ----- what the app's Model page shows -------------------------------------------------------------
+SYNTHETIC_SOURCES = {"synthfacs"}
+_CARD_SECTION = re.compile(r"^## (.+?)\n(.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+
+
+def card_sections(card: str) -> dict[str, str]:
+    """The `## Heading` sections of a model card (fatauva/model_card.md): heading -> stripped body."""
+    return {m.group(1).strip(): m.group(2).strip() for m in _CARD_SECTION.finditer(card)}
+
+
+def training_sources(trained_on: str) -> list[str]:
+    """The dataset names of a card's "Training data" sentence (train.train.trained_on writes
+    "stage 1 (task): synthfacs 70% + celeba 30% (root), 16 epoch(s); stage 2 ..."), first seen first."""
+    names = []
+    for stage in trained_on.rstrip(".").split(";"):
+        _, _, data = stage.partition("): ")
+        for source in data.split(",")[0].split(" + "):
+            if source.strip():
+                names.append(source.split()[0].lower())
+    return list(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which weights run and what is known of them, for the app's Model page.
+
+    kind: "local" | "hub" | "bundled" | "untrained"; location: folder path or "owner/name@commit";
+    repo_id / revision: the Hub repository and commit (None unless kind is "hub"); config: the
+    FatauvaConfig settings; trained_on / limitations / command: the model card's sections (None when
+    the card lacks them); sources: the datasets trained on ([] when unknown); evaluation and
+    faithfulness: metrics.json as tables (faithfulness = top-level keys starting "faithfulness");
+    warning: why the requested weights are not the ones running (None when they are).
+    """
+
+    kind: str
+    location: str
+    repo_id: str | None
+    revision: str | None
+    sha256: str
+    config: dict[str, object]
+    trained_on: str | None
+    limitations: str | None
+    command: str | None
+    sources: list[str]
+    evaluation: list[MetricTable]
+    faithfulness: list[MetricTable]
+    warning: str | None
+
+    @property
+    def synthetic_only(self) -> bool:
+        return bool(self.sources) and set(self.sources) <= SYNTHETIC_SOURCES
+
+    @property
+    def research_only(self) -> bool:
+        return "research use only" in (self.limitations or "").lower()
+
+    @property
+    def usage_note(self) -> str | None:
+        """One sentence for every page when the weights' outputs need a caveat, else None."""
+        if self.kind == "untrained":
+            return "These weights are untrained (random): every output is noise."
+        notes = []
+        if self.synthetic_only:
+            notes.append(
+                "These weights were trained on synthetic faces only (SynthFACS): on real photos they are "
+                "a demonstration, not a measurement."
+            )
+        elif not self.sources:
+            notes.append("Their model card does not say what these weights were trained on.")
+        if self.research_only:
+            notes.append("Research use only: the terms of their training data bind these weights.")
+        return " ".join(notes) or None
+
+
+def model_info(loaded: LoadedModel) -> ModelInfo:
+    """The Model page's view of `loaded`: its card sections and metrics.json, typed."""
+    sections = card_sections(loaded.card)
+    command = sections.get("How these weights were made", "").strip("`").removeprefix("bash").strip()
+    repo_id, _, revision = loaded.location.partition("@") if loaded.kind == "hub" else (None, "", "")
+    metrics = plain_metrics(loaded.metrics)
+    faith = {k: v for k, v in metrics.items() if k.startswith("faithfulness")}
+    scores = {k: v for k, v in metrics.items() if k not in faith}
+    trained_on = sections.get("Training data") or None
+    return ModelInfo(
+        kind=loaded.kind,
+        location=loaded.location,
+        repo_id=repo_id,
+        revision=revision or None,
+        sha256=loaded.sha256,
+        config=asdict(loaded.config),
+        trained_on=trained_on,
+        limitations=sections.get("Limitations") or None,
+        command=command if command and command != "# not recorded" else None,
+        sources=training_sources(trained_on) if trained_on else [],
+        evaluation=metric_tables(scores) if scores else [],
+        faithfulness=metric_tables(faith) if faith else [],
+        warning=loaded.warning,
     )

@@ -1,24 +1,25 @@
-"""The app skeleton: photo in -> crop, attributes, AUs and V-A out; it says which weights run."""
+"""The app: the Analyze handlers, the weights line on every tab, the `/analyze` endpoint through
+gradio_client (good and bad files, the app staying up), the request queue and the plots."""
 
+import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cv2
 import gradio as gr
 import numpy as np
 import pytest
 
-from demo import plots
-from demo.app import (
-    analyze,
-    attribute_rows,
-    build_app,
-    load_analyzer,
-    neutral_baseline,
-    real_photo_summary,
-    va_references,
-    weights_banner,
-)
+from demo import analyze_tab, plots
+from demo.analyze_tab import api_analyze, attribute_rows, draw_boxes, face_view, read_photo, write_downloads
+from demo.app import CONCURRENCY, QUEUE_SIZE, build_app, load_analyzer
+from demo.examples import EXAMPLES, compose, example_photos
+from demo.images import load_image
+from demo.photo import CSV_COLUMNS, analyze_photo
 from demo.plots import au_bars, va_circumplex
+from demo.realphoto import neutral_baseline, real_photo_summary, va_references
 from fatauva import topology
+from fatauva.checkpoint import model_info
 
 REALFACES = Path(__file__).resolve().parents[1].parent / "shared" / "realfaces"
 
@@ -29,37 +30,173 @@ def analyzer():
 
 
 @pytest.fixture(scope="module")
-def smiling_photo() -> Path:
-    folder = REALFACES / "images" / "london_smiling"
-    if not folder.is_dir():
-        pytest.skip(f"real face photos not found at {REALFACES} (evaluation data lives in ../shared)")
-    return sorted(folder.iterdir())[0]
+def two_faces(tmp_path_factory) -> Path:
+    """A 640x480 photo with two SynthFACS faces (demo.examples), the larger on the left."""
+    path = tmp_path_factory.mktemp("photos") / "two_faces.png"
+    cv2.imwrite(str(path), cv2.cvtColor(compose(EXAMPLES[1][1]), cv2.COLOR_RGB2BGR))
+    return path
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    import cv2
+@pytest.fixture(scope="module")
+def served(analyzer):
+    """The app served on a free port for the module's tests, and a gradio_client bound to it."""
+    from gradio_client import Client
 
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-
-
-def test_banner_names_the_weights_and_warns_when_untrained(analyzer):
-    text = weights_banner(analyzer.loaded)
-    assert analyzer.loaded.location in text
-    if analyzer.loaded.kind == "untrained":
-        assert "untrained" in text.lower()
-    if analyzer.loaded.kind == "bundled":
-        assert "synthetic" in text.lower()
+    app = build_app(analyzer)
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    try:
+        yield Client(app.local_url, verbose=False)
+    finally:
+        app.close()
 
 
-def test_banner_states_the_real_photo_figures_of_the_weights_that_run(analyzer):
-    real = analyzer.loaded.metrics.get("realfaces_test")
-    if real is None:
-        pytest.skip("these weights carry no real-photo evaluation")
-    text = weights_banner(analyzer.loaded)
-    assert f"AUC {real['smile_auc']:.2f}" in text and f"{real['neutral_au_rate']:.0%} of AU calls" in text
-    assert f"Male is right on {real['male_accuracy']:.0%} of {real['n_faces']} faces" in text
+def test_examples_are_rendered_photos_with_the_faces_they_promise(analyzer, tmp_path):
+    paths = example_photos(tmp_path)
+    assert [p.name for p in paths] == [name for name, _ in EXAMPLES]
+    for path, (_, faces) in zip(paths, EXAMPLES, strict=True):
+        image = load_image(path)
+        assert image.shape == (480, 640, 3)
+        assert len(analyze_photo(analyzer, image).faces) == len(faces)
 
 
+def test_every_face_is_found_boxed_and_numbered_largest_first(analyzer, two_faces):
+    analysis = analyze_photo(analyzer, read_photo(str(two_faces)))
+    assert len(analysis.faces) == 2
+    first, second = (face.face for face in analysis.faces)
+    assert first.area > second.area and first.x0 < 320 < second.x0
+    boxed = draw_boxes(analysis.image, analysis.faces, picked=2)
+    x0, y0 = round(second.x0), round(second.y0)
+    assert tuple(boxed[y0 + 20, x0]) == analyze_tab._PICKED  # the picked face's box is red
+    assert tuple(boxed[round(first.y0) + 20, round(first.x0)]) == analyze_tab._BOX
+
+
+def test_face_view_shows_the_picked_face(analyzer, two_faces):
+    analysis = analyze_photo(analyzer, read_photo(str(two_faces)))
+    for number in (1, 2):
+        view = face_view(analyzer, analysis, number)
+        pred = analysis.faces[number - 1]
+        assert view.details["face"] == number
+        assert view.details["box"]["x"] == round(pred.face.x0)
+        np.testing.assert_array_equal(view.crop, pred.crop)
+        assert [r[0] for r in view.attributes] == list(topology.ATTRIBUTES)
+        assert list(view.aus.data[0].x) == pytest.approx([pred.aus[au] for au in topology.AUS])
+        assert view.va.data[-1].x[0] == pytest.approx(pred.valence)
+
+
+def test_attribute_rows_name_the_part_branch_and_mark_presence_at_one_half(analyzer, two_faces):
+    pred = analyze_photo(analyzer, read_photo(str(two_faces))).faces[0]
+    for name, part, p, present in attribute_rows(pred):
+        assert part == topology.ATTRIBUTE_PART[name]
+        assert present == ("yes" if p >= 0.5 else "no")
+
+
+def test_downloads_hold_every_face_as_json_and_csv(analyzer, two_faces):
+    analysis = analyze_photo(analyzer, read_photo(str(two_faces)))
+    json_path, csv_path = write_downloads(analysis, "two_faces.png")
+    saved = json.loads(Path(json_path).read_text())
+    assert [f["face"] for f in saved["faces"]] == [1, 2]
+    assert saved["faces"][1]["valence"] == pytest.approx(analysis.faces[1].valence)
+    lines = Path(csv_path).read_text().splitlines()
+    assert lines[0].split(",") == list(CSV_COLUMNS) and len(lines) == 3
+
+
+def test_missing_or_bad_photo_is_one_clear_error(tmp_path):
+    with pytest.raises(gr.Error, match="Upload a photo"):
+        read_photo(None)
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.raises(gr.Error, match="broken.jpg"):
+        read_photo(str(bad))
+
+
+def test_photo_without_a_face_says_so_and_still_downloads_a_row(analyzer, tmp_path):
+    blank = tmp_path / "wall.png"
+    cv2.imwrite(str(blank), np.full((240, 320, 3), 127, np.uint8))
+    analysis = analyze_photo(analyzer, read_photo(str(blank)))
+    assert analysis.faces == []
+    assert "No face was found" in analyze_tab.status_text(analysis, None)
+    _, csv_path = write_downloads(analysis, "wall.png")
+    assert Path(csv_path).read_text().splitlines()[1].startswith("wall.png,,")
+
+
+def test_weights_line_comes_from_the_model_card(analyzer):
+    from demo.model_page import usage_line
+
+    info = model_info(analyzer.loaded)
+    line = usage_line(info)
+    assert info.kind in line and info.sha256[:12] in line
+    if info.synthetic_only:
+        assert "synthetic faces only" in line
+
+
+def test_every_tab_opens_with_the_weights_line(analyzer):
+    from demo.model_page import usage_line
+
+    app = build_app(analyzer)
+    line = usage_line(model_info(analyzer.loaded))
+    tabs = [b for b in app.blocks.values() if isinstance(b, gr.Tab)]
+    assert [t.label for t in tabs] == ["Analyze", "Model"]
+    for tab in tabs:
+        assert isinstance(tab.children[0], gr.Markdown) and tab.children[0].value == line
+
+
+def test_requests_are_queued_with_a_limit(analyzer):
+    app = build_app(analyzer)
+    assert app._queue.max_size == QUEUE_SIZE
+    assert app._queue.default_concurrency_limit == CONCURRENCY
+
+
+def test_api_answers_every_face_as_json(served, two_faces, analyzer):
+    from gradio_client import handle_file
+
+    result = served.predict(handle_file(str(two_faces)), api_name="/analyze")
+    expected = api_analyze(analyzer, str(two_faces))
+    assert result["file"] == "two_faces.png" and (result["width"], result["height"]) == (640, 480)
+    assert [f["box"] for f in result["faces"]] == [f["box"] for f in expected["faces"]]
+    face = result["faces"][0]
+    assert list(face["attributes"]) == list(topology.ATTRIBUTES) and list(face["aus"]) == list(
+        topology.AU_KEYS
+    )
+    assert face["valence"] == pytest.approx(expected["faces"][0]["valence"], abs=1e-5)
+    assert result["weights"]["sha256"] == analyzer.loaded.sha256
+    assert "maps_unavailable" not in result
+
+
+def test_api_bad_file_is_a_message_and_the_app_stays_up(served, two_faces, tmp_path):
+    from gradio_client import handle_file
+
+    bad = tmp_path / "half.png"
+    bad.write_bytes(two_faces.read_bytes()[:3000])
+    with pytest.raises(Exception, match="half.png could not be decoded"):
+        served.predict(handle_file(str(bad)), api_name="/analyze")
+    assert len(served.predict(handle_file(str(two_faces)), api_name="/analyze")["faces"]) == 2
+
+
+def test_concurrent_api_calls_all_succeed(served, two_faces):
+    from gradio_client import handle_file
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(
+            pool.map(lambda _: served.predict(handle_file(str(two_faces)), api_name="/analyze"), range(8))
+        )
+    assert all(len(r["faces"]) == 2 for r in results)
+
+
+def test_app_module_builds_without_serving():
+    import app
+
+    assert isinstance(app.demo, gr.Blocks)
+    assert not app.demo.is_running
+
+
+def test_app_arguments_name_model_host_and_port():
+    import app
+
+    args = app.parse_args(["--model", "owner/repo@v1", "--host", "0.0.0.0", "--port", "7999"])
+    assert (args.model, args.host, args.port) == ("owner/repo@v1", "0.0.0.0", 7999)
+
+
+# ----- the real-photo references drawn on the plots --------------------------------------------------
 def test_real_photo_summary_names_only_what_was_measured():
     assert real_photo_summary({}) is None
     assert real_photo_summary({"synthfacs_test": {"data": "synthfacs", "smile_auc": 0.5}}) is None
@@ -73,29 +210,16 @@ def test_real_photo_summary_names_only_what_was_measured():
     assert "25% of AU calls" in text and "AU07 the most (mean P 0.60)" in text  # AU25 / AU45 may show at rest
 
 
-def test_analyze_returns_every_output_for_a_real_photo(analyzer, smiling_photo):
-    crop, rows, au_fig, va_fig, details, status = analyze(analyzer, read_rgb(smiling_photo))
-    size = analyzer.input_size
-    assert crop.shape == (size, size, 3) and crop.dtype == np.uint8
-    assert [r[0] for r in rows] == list(topology.ATTRIBUTES)
-    assert all(0.0 <= r[2] <= 1.0 for r in rows)
-    assert list(au_fig.data[0].x) == pytest.approx(list(details["aus"].values()))
-    assert list(details["aus"]) == list(topology.AU_KEYS)
-    assert -1.0 <= details["valence"] <= 1.0 and -1.0 <= details["arousal"] <= 1.0
-    assert va_fig.data[-1].x[0] == pytest.approx(details["valence"])
-    assert "Face found" in status
-
-
-def test_au_chart_marks_each_aus_mean_on_neutral_real_photos(analyzer, smiling_photo):
-    _, _, au_fig, _, details, _ = analyze(analyzer, read_rgb(smiling_photo))
+def test_au_chart_marks_each_aus_mean_on_neutral_real_photos(analyzer, two_faces):
+    view = face_view(analyzer, analyze_photo(analyzer, read_photo(str(two_faces))), 1)
     real = analyzer.loaded.metrics.get("realfaces_test")
     if real is None:
-        assert len(au_fig.data) == 1
+        assert len(view.aus.data) == 1
         return
-    ticks = au_fig.data[1]
+    ticks = view.aus.data[1]
     means = real["au_mean_prob"]["neutral"]
-    assert list(ticks.x) == pytest.approx([means[k] for k in details["aus"]])
-    assert list(ticks.y) == list(au_fig.data[0].y)  # each tick on its own AU's bar
+    assert list(ticks.x) == pytest.approx([means[k] for k in view.details["aus"]])
+    assert list(ticks.y) == list(view.aus.data[0].y)  # each tick on its own AU's bar
 
 
 def test_neutral_baseline_reads_the_realfaces_evaluation_only():
@@ -108,17 +232,6 @@ def test_neutral_baseline_reads_the_realfaces_evaluation_only():
     assert list(marked.data[1].x) == [0.9] and marked.data[1].y[0].startswith("AU04")
 
 
-def test_circumplex_shows_where_the_weights_put_neutral_and_smiling_real_photos(analyzer, smiling_photo):
-    _, _, _, va_fig, details, _ = analyze(analyzer, read_rgb(smiling_photo))
-    real = analyzer.loaded.metrics.get("realfaces_test")
-    if real is None:
-        pytest.skip("these weights carry no real-photo evaluation")
-    marks = {t.name: (t.x[0], t.y[0]) for t in va_fig.data if t.name and t.name.startswith("mean of")}
-    smiling = real["va_mean"]["smiling"]
-    assert marks["mean of smiling real photos"] == pytest.approx((smiling["valence"], smiling["arousal"]))
-    assert va_fig.data[-1].x[0] == pytest.approx(details["valence"])  # the face itself stays on top
-
-
 def test_va_references_need_both_targets():
     assert va_references({}) is None
     half = {"data": "realfaces", "va_mean": {"neutral": {"valence": -0.2}}}
@@ -127,46 +240,6 @@ def test_va_references_need_both_targets():
     assert va_references(full) == {"neutral": (-0.2, 0.1)}
     fig = va_circumplex(0.5, 0.5, va_references(full))
     assert fig.data[-1].x[0] == 0.5 and fig.data[-2].name == "mean of neutral real photos"
-
-
-def test_attribute_rows_mark_presence_at_one_half(analyzer, smiling_photo):
-    pred = analyzer.analyze_image(read_rgb(smiling_photo), max_faces=1)[0]
-    for name, part, p, present in attribute_rows(pred):
-        assert part == topology.ATTRIBUTE_PART[name]
-        assert present == ("yes" if p >= 0.5 else "no")
-
-
-def test_missing_photo_is_a_clear_error(analyzer):
-    with pytest.raises(gr.Error, match="Upload a photo"):
-        analyze(analyzer, None)
-
-
-def test_photo_without_a_face_is_a_clear_error(analyzer):
-    blank = np.full((240, 320, 3), 127, dtype=np.uint8)
-    with pytest.raises(gr.Error, match="No face"):
-        analyze(analyzer, blank)
-
-
-def test_app_answers_through_gradio_client(analyzer, smiling_photo):
-    from gradio_client import Client, handle_file
-
-    app = build_app(analyzer)
-    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
-    try:
-        client = Client(app.local_url, verbose=False)
-        result = client.predict(handle_file(str(smiling_photo)), api_name="/analyze")
-        details = result[4]
-        assert list(details["attributes"]) == list(topology.ATTRIBUTES)
-        assert len(details["aus"]) == len(topology.AUS)
-    finally:
-        app.close()
-
-
-def test_app_module_builds_without_serving():
-    import app
-
-    assert isinstance(app.demo, gr.Blocks)
-    assert not app.demo.is_running
 
 
 def _label_positions_drawn(fig) -> dict[str, str]:
@@ -195,3 +268,12 @@ def test_reference_labels_print_clear_of_each_other_and_of_the_face():
     # The face's own point pushes a label to the other side of its mark.
     assert _label_positions_drawn(va_circumplex(0.0, 0.15, {"m": (0.0, 0.0)})) == {"m": "bottom center"}
     assert _label_positions_drawn(va_circumplex(0.0, -0.15, {"m": (0.0, 0.0)})) == {"m": "top center"}
+
+
+def test_real_smiling_photo_reads_one_face(analyzer):
+    folder = REALFACES / "images" / "london_smiling"
+    if not folder.is_dir():
+        pytest.skip(f"real face photos not found at {REALFACES} (evaluation data lives in ../shared)")
+    analysis = analyze_photo(analyzer, load_image(sorted(folder.iterdir())[0]))
+    assert len(analysis.faces) == 1
+    assert -1.0 <= analysis.faces[0].valence <= 1.0 and -1.0 <= analysis.faces[0].arousal <= 1.0
