@@ -9,7 +9,11 @@ Sibling branches run as ONE grouped convolution (the 4 part branches as groups=4
 branches as groups=9, the 2 V-A branches as groups=2): branch i owns channel slice i of the
 layer's output. Each slice passes through its own `nn.Identity` "tap" before anything reads
 it, so every branch map has a module (`feature_modules()`) that Grad-CAM can hook, and the
-gradients it records are the true gradients of that branch.
+gradients it records are the true gradients of that branch. Con_Val and Con_Aro, the inputs
+of the two V-A branches (§3.3), have taps too (`con_val`, `con_aro`): captum attributes a V-A
+output to the AU branches through them. The two may concatenate different numbers of
+branches: the grouped V-A conv then reads each zero-padded to the longer one (zeros add
+nothing), which keeps the weight names and shapes of every checkpoint with equal counts.
 
 No `from __future__ import annotations` here: PyTorchModelHubMixin reads the annotation of
 `config` at run time to rebuild the dataclass from config.json.
@@ -29,6 +33,8 @@ from fatauva.heads import GroupedMLP, decode_va_classes
 from fatauva.template import DEFAULT_INPUT_SIZE
 
 VA_HEADS = ("reg", "cls")
+# Feature names of the V-A branches' inputs, in topology.VA_TARGETS order (§3.3: Con_Val, Con_Aro).
+CON_NAMES = ("con_val", "con_aro")
 
 
 @dataclass
@@ -130,25 +136,32 @@ def _head_index(names: tuple, owner: dict, branches: tuple[str, ...]) -> Tensor:
     return torch.tensor([branches.index(owner[n]) for n in names], dtype=torch.long)
 
 
-def _va_sources(use_au_layer: bool) -> tuple[str, ...]:
-    """Branch feature names concatenated into Con_Val then Con_Aro (§3.3, Fig. 5).
+def va_source_groups(
+    use_au_layer: bool, va_inputs: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Per V-A target, the branch feature names concatenated into its input (§3.3, Fig. 5):
+    {'valence': Con_Val, 'arousal': Con_Aro}, in topology.VA_TARGETS order.
 
-    With the AU layer: the AU branches of topology.VA_INPUTS. Without it (the FATVA ablation
-    of §4.4) the V-A layer reads the part branches directly: for each target, the distinct
-    parts that carry its AU branches, in first-seen order. With the paper's wiring both
-    valence and arousal then read eyes, eyebrows and mouth, never the face branch.
+    With the AU layer: the AU branches of `va_inputs` (default topology.VA_INPUTS). Without it
+    (the FATVA ablation of §4.4) the V-A layer reads the part branches directly: for each
+    target, the distinct parts that carry its AU branches, in first-seen order. With the
+    paper's wiring both valence and arousal then read eyes, eyebrows and mouth, never the face.
+    The targets may read different numbers of branches.
     """
+    va_inputs = topology.VA_INPUTS if va_inputs is None else va_inputs
     part_of = {b.name: b.part for b in topology.AU_BRANCHES}
-    sources = []
-    for target in topology.VA_TARGETS:
-        branches = topology.VA_INPUTS[target]
+    groups = {}
+    for target, branches in va_inputs.items():
         if use_au_layer:
-            sources.append(tuple(f"au.{b}" for b in branches))
+            groups[target] = tuple(f"au.{b}" for b in branches)
         else:
-            sources.append(tuple(f"part.{p}" for p in dict.fromkeys(part_of[b] for b in branches)))
-    if len({len(s) for s in sources}) != 1:
-        raise ValueError(f"the V-A branches run as one grouped conv and need equal input counts: {sources}")
-    return tuple(name for s in sources for name in s)
+            groups[target] = tuple(f"part.{p}" for p in dict.fromkeys(part_of[b] for b in branches))
+    return groups
+
+
+def _va_sources(use_au_layer: bool) -> tuple[str, ...]:
+    """Branch feature names of Con_Val then Con_Aro, flattened (`va_source_groups`)."""
+    return tuple(name for group in va_source_groups(use_au_layer).values() for name in group)
 
 
 class FatauvaNet(
@@ -197,13 +210,17 @@ class FatauvaNet(
         self.au_heads = GroupedMLP(len(topology.AUS), c.au_width * cells, c.fc_hidden, 2, c.dropout)
 
         # V-A layer (§3.3, Fig. 5): Con_Val / Con_Aro -> 1x1 conv for dimension reduction
-        # -> 2 rPoly-3 blocks -> 3 FC layers (§4.1.3).
-        self.va_sources = _va_sources(c.use_au_layer)
+        # -> 2 rPoly-3 blocks -> 3 FC layers (§4.1.3). Each target's input is padded with zero
+        # channels to the longest one, so that the 1x1 reductions stay one grouped conv.
+        self.va_groups = va_source_groups(c.use_au_layer)
+        self.va_sources = tuple(name for group in self.va_groups.values() for name in group)
         source_width = c.au_width if c.use_au_layer else c.part_width
+        self._va_input_width = max(len(g) for g in self.va_groups.values()) * source_width
         self.va_branches = nn.Sequential(
-            conv_bn_relu(len(self.va_sources) * source_width, n_va * c.va_width, 1, groups=n_va),
+            conv_bn_relu(n_va * self._va_input_width, n_va * c.va_width, 1, groups=n_va),
             rpoly_stack(n_va * c.va_width, 3, c.va_blocks, c.reduction, groups=n_va),
         )
+        self.con_taps = nn.ModuleDict({t: nn.Identity() for t in topology.VA_TARGETS})
         self.va_taps = nn.ModuleDict({t: nn.Identity() for t in topology.VA_TARGETS})
         va_out = len(topology.VA_CLASS_VALUES) if c.va_head == "cls" else 1
         self.va_heads = GroupedMLP(n_va, c.va_width * cells, c.fc_hidden, va_out, c.dropout)
@@ -220,6 +237,12 @@ class FatauvaNet(
         features = self.part_maps(x)
         features.update(self._aus(features))
         features.update(self._vas(features))
+        return self.heads(features)
+
+    def heads(self, features: dict[str, Tensor]) -> FatauvaOutput:
+        """The FC heads alone, on branch maps named as FatauvaOutput.features (every 'part.*',
+        'au.*' and 'va.*' map): what `forward` ends with. Explanations call it on detached
+        maps so that a backward from the heads stops at the branch maps."""
         attribute_logits, au_logits = self._attribute_logits(features), self._au_logits(features)
         va_logits, va_embedding = self._va_logits(features)
         return FatauvaOutput(
@@ -269,10 +292,25 @@ class FatauvaNet(
         return self._split(self.au_branches(au_input), self.au_taps, "au")
 
     def _vas(self, features: dict[str, Tensor]) -> dict[str, Tensor]:
-        """V-A-layer maps {'va.<target>': ...} from Con_Val and Con_Aro (§3.3), stacked along
-        channels for the grouped V-A layer."""
-        con_val_aro = torch.cat([features[s] for s in self.va_sources], dim=1)
-        return self._split(self.va_branches(con_val_aro), self.va_taps, "va")
+        """Con_Val and Con_Aro {'con_val': ..., 'con_aro': ...} (§3.3), each the concatenation
+        of its branches' maps through its tap, and the V-A-layer maps {'va.<target>': ...}."""
+        cons = {
+            target: torch.cat([features[s] for s in sources], dim=1)
+            for target, sources in self.va_groups.items()
+        }
+        return self.va_from_inputs(cons)
+
+    def va_from_inputs(self, cons: dict[str, Tensor]) -> dict[str, Tensor]:
+        """The V-A layer alone: {target: its concatenated input (N, C_t, H, W)} ->
+        {'con_val', 'con_aro' (the tapped inputs), 'va.<target>' (N, va_width, H, W)}.
+        What captum runs to attribute valence and arousal to the AU branches."""
+        out, padded = {}, []
+        for (target, tap), name in zip(self.con_taps.items(), CON_NAMES, strict=True):
+            con = out[name] = tap(cons[target])
+            missing = self._va_input_width - con.shape[1]
+            padded.append(F.pad(con, (0, 0, 0, 0, 0, missing)) if missing else con)
+        out.update(self._split(self.va_branches(torch.cat(padded, dim=1)), self.va_taps, "va"))
+        return out
 
     def _attribute_logits(self, features: dict[str, Tensor]) -> Tensor:
         return self._heads(self.attribute_heads, features, "part.", self.attribute_part)[0]
@@ -305,12 +343,15 @@ class FatauvaNet(
     def feature_modules(self) -> dict[str, nn.Module]:
         """Branch name -> the module whose forward output is that branch's map (N, C, H, W).
 
-        Names: 'core', 'part.<part>', 'au.<AU branch>', 'va.<valence|arousal>', the same keys
-        as FatauvaOutput.features; hook these as pytorch-grad-cam target layers.
+        Names: 'core', 'part.<part>', 'au.<AU branch>', 'con_val', 'con_aro' (the V-A
+        branches' concatenated inputs), 'va.<valence|arousal>', the same keys as
+        FatauvaOutput.features; hook these as pytorch-grad-cam or captum layers.
         """
         modules: dict[str, nn.Module] = {"core": self.core_tap}
-        for prefix, taps in (("part", self.part_taps), ("au", self.au_taps), ("va", self.va_taps)):
+        for prefix, taps in (("part", self.part_taps), ("au", self.au_taps)):
             modules.update({f"{prefix}.{name}": tap for name, tap in taps.items()})
+        modules.update(dict(zip(CON_NAMES, self.con_taps.values(), strict=True)))
+        modules.update({f"va.{name}": tap for name, tap in self.va_taps.items()})
         return modules
 
     # ----- staged training (§3: attributes, then AUs, then V-A, each freezing the previous) --

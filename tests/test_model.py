@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from fatauva import topology
-from fatauva.model import FatauvaConfig, FatauvaNet, FatauvaOutput
+from fatauva.model import CON_NAMES, FatauvaConfig, FatauvaNet, FatauvaOutput
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,7 @@ def test_features_are_named_like_feature_modules_and_sized_per_branch(batch):
         ["core"]
         + [f"part.{p}" for p in topology.PARTS]
         + [f"au.{b}" for b in topology.AU_BRANCH_NAMES]
+        + ["con_val", "con_aro"]
         + [f"va.{t}" for t in topology.VA_TARGETS]
     )
     assert list(out.features) == names
@@ -371,3 +372,32 @@ def test_stage_one_logits_never_run_the_au_or_va_layers(batch):
 def test_stage_logits_reject_an_unknown_stage(batch):
     with pytest.raises(ValueError, match="stage must be 1, 2 or 3"):
         FatauvaNet(narrow()).stage_logits(batch, 0)
+
+
+def test_con_val_and_con_aro_taps_carry_the_concatenated_branch_maps(batch):
+    model = FatauvaNet(narrow()).eval()
+    with torch.no_grad():
+        f = model(batch).features
+    for name, branches in (("con_val", topology.CON_VAL), ("con_aro", topology.CON_ARO)):
+        torch.testing.assert_close(
+            f[name], torch.cat([f[f"au.{b}"] for b in branches], dim=1), rtol=0, atol=0
+        )
+
+
+def test_va_branches_may_read_different_numbers_of_au_branches(batch, monkeypatch):
+    """Con_Val of 5 branches beside a Con_Aro of 3: the V-A layer stays one grouped conv sized for
+    the longer input, and each V-A branch equals the naive branch on its own input, zero-padded."""
+    monkeypatch.setattr(
+        topology, "VA_INPUTS", {"valence": topology.CON_VAL, "arousal": ("AU45", "AU1", "AU2")}
+    )
+    model = trained_looking(narrow())
+    width = model.config.au_width
+    assert model.va_branches[0][0].in_channels == 2 * 5 * width
+    with torch.no_grad():
+        f = model(batch).features
+    assert f["con_val"].shape[1] == 5 * width and f["con_aro"].shape[1] == 3 * width
+    for i, (target, con) in enumerate(zip(topology.VA_TARGETS, CON_NAMES, strict=True)):
+        padded = torch.nn.functional.pad(f[con], (0, 0, 0, 0, 0, 5 * width - f[con].shape[1]))
+        with torch.no_grad():
+            expected = naive_branch(model.va_branches, padded, i, 2)
+        torch.testing.assert_close(f[f"va.{target}"], expected, atol=1e-4, rtol=1e-4)
