@@ -176,14 +176,17 @@ def build(analyzer: Analyzer) -> None:
         view = face_view(analyzer, analysis, number)
         return [view.crop, view.attributes, view.aus, view.va, view.details]
 
-    def on_run(path: str | None):
+    def on_run(payload: dict | None):
+        # Unprocessed (preprocess=False below): gradio's own decoding would fail on a bad file with a
+        # generic error before read_photo could name what is wrong with it.
+        path = (payload or {}).get("path")
         image = read_photo(path)
         analysis = analyze_photo(analyzer, image)
         if not analysis.faces:
             gr.Warning("No face was found in this photo.")
         picked = 1 if analysis.faces else None
         choices = [f"Face {i}" for i in range(1, len(analysis.faces) + 1)]
-        downloads = write_downloads(analysis, Path(path).name)
+        downloads = write_downloads(analysis, payload.get("orig_name") or Path(path).name)
         return [
             analysis,
             draw_boxes(image, analysis.faces, picked),
@@ -205,6 +208,7 @@ def build(analyzer: Analyzer) -> None:
         on_run,
         inputs=photo,
         outputs=[state, boxed, status, picker, json_file, csv_file, *face_outputs],
+        preprocess=False,
         api_visibility="private",
     )
     picker.input(
