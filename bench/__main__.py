@@ -29,7 +29,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", _omp_wait_policy())
 
 # Rendering first: with ACTIVE waiting, the OpenMP threads the model section leaves behind spin on a
 # core for the rest of the process and took ~30 % from the rendering workers (400 vs 580 faces/s).
-SECTIONS = ["bench.synth", "bench.model", "bench.augment"]
+SECTIONS = ["bench.synth", "bench.model", "bench.augment", "bench.app"]
 
 
 def main() -> None:
