@@ -45,6 +45,13 @@ def photo_tree(tmp_path_factory, face_crop) -> Path:
     grey = cv2.cvtColor(cv2.resize(face_crop, (120, 128), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
     Image.fromarray(grey, "L").save(root / "portrait_grey.png")
     write_rgb(root / "café_写真.png", compose(EXAMPLES[0][1]))
+    exif = Image.Exif()
+    exif[0x0112] = 8  # stored a quarter turn clockwise; viewers turn it back
+    sideways = Image.fromarray(compose(EXAMPLES[0][1])).transpose(Image.Transpose.ROTATE_270)
+    sideways.save(root / "phone.jpg", exif=exif.tobytes(), quality=92)
+    indices = (2, 6, 7, 11, 1, 3, 9, 0)  # SynthFACS test faces the detector finds (not 4 and 5)
+    crowd = tuple((i, 130, 20 + (k % 4) * 155, 20 + (k // 4) * 230) for k, i in enumerate(indices))
+    write_rgb(root / "crowd.png", compose(crowd))
     (root / "empty.jpg").write_bytes(b"")
     (root / "cut.png").write_bytes((root / "one.png").read_bytes()[:4000])
     (root / "notes.txt").write_text("not a photo, and not an image suffix: skipped in a folder walk")
@@ -100,6 +107,18 @@ def test_small_photos_are_upsampled_for_the_detector(run):
     _, rows, _, _ = run
     assert [r["face"] for r in rows["crop48.png"]] == ["1"]
     assert [r["face"] for r in rows["portrait_grey.png"]] == ["1"]
+
+
+def test_exif_rotated_photo_is_read_upright(run):
+    _, rows, _, _ = run
+    assert [r["face"] for r in rows["phone.jpg"]] == ["1"]
+    (row,) = rows["phone.jpg"]
+    assert int(row["x"]) + int(row["w"]) <= 640 and int(row["y"]) + int(row["h"]) <= 480  # landscape again
+
+
+def test_many_faces_get_a_row_each(run):
+    _, rows, _, _ = run
+    assert [r["face"] for r in rows["crowd.png"]] == [str(n) for n in range(1, 9)]
 
 
 def test_unicode_file_names_keep_their_rows(run):
