@@ -222,3 +222,18 @@ def crop_largest_face(
     if not faces:
         return None
     return faces[0], align_face(image, faces[0].landmarks, input_size)
+
+
+def landmarks_68(image: np.ndarray, face: FaceBox) -> np.ndarray:
+    """The 68 iBUG 300-W points of a detected face, (68, 2) float32 (x, y) in `image` pixels.
+
+    dlib's shape predictor run on the face's box in the photo itself (`detect_faces` runs it on its
+    resized working copy and keeps five points); explanations score maps in the regions these
+    points outline (mouth 48-67, eyes 36-47, brows 17-26, jaw 0-16).
+    """
+    rgb = as_rgb(image)
+    rect = dlib.rectangle(
+        int(round(face.x0)), int(round(face.y0)), int(round(face.x1)) - 1, int(round(face.y1)) - 1
+    )
+    shape = _models().predictor(rgb, rect)
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)

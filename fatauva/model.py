@@ -312,6 +312,16 @@ class FatauvaNet(
         out.update(self._split(self.va_branches(torch.cat(padded, dim=1)), self.va_taps, "va"))
         return out
 
+    def au_logits_from_parts(self, part_maps: dict[str, Tensor]) -> Tensor:
+        """The AU layer and its heads alone: {'part.<part>': (N, C, H, W)} -> au_logits (N, 14, 2).
+        What captum runs to attribute the AUs to the part branches."""
+        return self._au_logits(self._aus(part_maps))
+
+    def va_logits_from_inputs(self, cons: dict[str, Tensor]) -> Tensor:
+        """The V-A layer and its heads alone: {target: Con_Val / Con_Aro} -> va_logits as in
+        FatauvaOutput. What captum runs to attribute valence and arousal to the AU branches."""
+        return self._va_logits(self.va_from_inputs(cons))[0]
+
     def _attribute_logits(self, features: dict[str, Tensor]) -> Tensor:
         return self._heads(self.attribute_heads, features, "part.", self.attribute_part)[0]
 

@@ -1,0 +1,52 @@
+"""Faithfulness as a gate: per-target pass / fail, kept with the weights in metrics.json.
+
+`python -m explain.faithfulness` measures every target with masks on SynthFACS (explain/
+faithfulness.py) and `passes` turns the numbers into a verdict per target:
+
+- attributes and AUs pass when the map's maximum falls inside the unit's region on at least
+  POINTING_MIN of the faces that show it, removing the most-attributed pixels first lowers the
+  score faster than removing them in random order (deletion AUC below random), and the map
+  changes when the weights are randomised (mean Spearman rank correlation below
+  RANDOMISATION_MAX);
+- valence and arousal have no region to point at: they pass on the randomisation check alone.
+
+The verdicts hold for one method and one layer choice; `verdicts` returns None (not checked)
+for any other, so the app marks a map as unchecked rather than as passed.
+"""
+
+import json
+from pathlib import Path
+
+FAITHFULNESS_KEY = "faithfulness"
+POINTING_MIN = 0.75  # issue 20: "no AU below 0.75"
+RANDOMISATION_MAX = 0.5
+
+
+def passes(row: dict[str, float], kind: str) -> bool:
+    """The verdict of one target's row of measurements (keys as `faithfulness.target_rows`)."""
+    sane = row.get("randomisation_rho", 1.0) < RANDOMISATION_MAX
+    if kind == "va":
+        return bool(sane)
+    pointing = row.get("pointing_game", 0.0) >= POINTING_MIN
+    deletion = row.get("deletion_auc", 1.0) < row.get("deletion_auc_random", 0.0)
+    return bool(sane and pointing and deletion)
+
+
+def verdicts(metrics: dict, method: str, layer: str) -> dict[str, bool | None]:
+    """{target name: passed} from a metrics.json dict, for maps of `method` on `layer`;
+    {} when the weights carry no faithfulness record, all None when it was for another choice."""
+    record = metrics.get(FAITHFULNESS_KEY)
+    if not record:
+        return {}
+    same = record.get("method", "").lower() == method.lower() and record.get("layer") == layer
+    return {name: (bool(row["passed"]) if same else None) for name, row in record.get("targets", {}).items()}
+
+
+def merge_into_metrics(path: str | Path, record: dict) -> Path:
+    """Write `record` under the 'faithfulness' key of the metrics.json at `path` (created if
+    absent), leaving every other key as it was. Returns the path."""
+    path = Path(path)
+    metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    metrics[FAITHFULNESS_KEY] = record
+    path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    return path
