@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from fatauva.synthfacs import pose
-from fatauva.synthfacs.geometry import build
+from fatauva.synthfacs.geometry import landmarks
 from fatauva.synthfacs.params import FaceParams
 from fatauva.template import TEMPLATE_POINTS, similarity_transform
 
@@ -27,8 +27,8 @@ _SIZE = 112  # geometry and projection are linear in the size; the fit is in cro
 
 def landmarks_in_crop(params: FaceParams) -> np.ndarray:
     """The five template-order landmarks of `params` as rendered, crop units (5, 2)."""
-    geo = build(params, _SIZE)
-    return pose.project(geo.landmarks, params.traits, params.scene, _SIZE).astype(np.float64) / _SIZE
+    frontal = landmarks(params, _SIZE)
+    return pose.project(frontal, params.traits, params.scene, _SIZE).astype(np.float64) / _SIZE
 
 
 def aligned(params: FaceParams, rng: np.random.Generator | None = None) -> FaceParams:

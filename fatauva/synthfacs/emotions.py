@@ -121,15 +121,16 @@ def sample_emotion_aus(rng: np.random.Generator) -> tuple[str, float, dict[int, 
     drop = rng.random(len(AUS)) < DROP_AU_PROB
     extra = rng.random(len(AUS)) < EXTRA_AU_PROB
     extra_val = rng.uniform(0.0, 3.0, size=len(AUS))
-    aus: dict[int, float] = {}
+    values = np.empty(len(AUS))
     for i, au in enumerate(AUS):
         value = proto.get(au, 0.0) * intensity * jitter[i]
         if drop[i] and au not in KEY_AUS.get(name, ()):
             value = 0.0
         if extra[i]:
             value += extra_val[i]
-        aus[au] = float(np.clip(np.round(value), 0.0, 5.0))  # a FACS level, as DISFA codes them
-    return name, intensity, aus
+        values[i] = value
+    levels = np.clip(np.round(values), 0.0, 5.0)  # a FACS level, as DISFA codes them
+    return name, intensity, dict(zip(AUS, levels.tolist(), strict=True))
 
 
 def sample_independent_aus(rng: np.random.Generator) -> dict[int, float]:
