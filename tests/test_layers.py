@@ -1,4 +1,5 @@
-"""The layer rule of DESIGN.md: imports flow demo -> explain -> fatauva, and train -> fatauva."""
+"""The layer rule of DESIGN.md: imports flow demo -> explain -> fatauva, and train -> fatauva;
+experiments/ may import anything, and nothing of the product imports experiments/."""
 
 import ast
 from pathlib import Path
@@ -8,10 +9,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("fatauva", "explain", "demo", "train")
 FORBIDDEN = {
-    "fatauva": {"explain", "demo", "train", "bench", "app"},
-    "explain": {"demo", "train", "bench", "app"},
-    "demo": {"train", "bench", "app"},
-    "train": {"explain", "demo", "app"},
+    "fatauva": {"explain", "demo", "train", "bench", "app", "experiments"},
+    "explain": {"demo", "train", "bench", "app", "experiments"},
+    "demo": {"train", "bench", "app", "experiments"},
+    "train": {"explain", "demo", "app", "experiments"},
 }
 
 
@@ -46,3 +47,15 @@ def test_ruff_is_clean():
         [sys.executable, "-m", "ruff", "check", "--quiet", str(ROOT)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_app_imports_no_experiment():
+    assert "experiments" not in imported_top_level(ROOT / "app.py")
+
+
+def test_the_layer_check_sees_an_import_of_experiments(tmp_path):
+    module = tmp_path / "uses_probe.py"
+    module.write_text(
+        "import os\nfrom experiments.probe_aus import pair_logits\nimport experiments.probe_traits\n"
+    )
+    assert imported_top_level(module) & FORBIDDEN["train"] == {"experiments"}

@@ -1,4 +1,4 @@
-"""train.probe_aus: the pixel cue of each AU, the probe of the part maps, the V-A ceiling, occlusion."""
+"""experiments.probe_aus: the pixel cue of each AU, the probe of the part maps, the V-A ceiling, occlusion."""
 
 import math
 from dataclasses import replace
@@ -9,13 +9,15 @@ import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
 
+from experiments import probe_aus
 from fatauva import topology
 from fatauva.metrics import roc_auc
 from fatauva.model import FatauvaConfig, FatauvaNet
 from fatauva.synthfacs.dataset import face_params
 from fatauva.synthfacs.render import render
-from train import probe_aus
 from train.datasets.synthpool import render_pool
+
+pytestmark = pytest.mark.experiment  # a study, not the product: deselect with -m 'not experiment'
 
 TINY = FatauvaConfig(
     input_size=56, stem_width=8, core_widths=(8, 16), core_strides=(2, 2), core_blocks=(1, 1),

@@ -1,4 +1,4 @@
-"""train.probe_traits: counterfactual SynthFACS faces, one trait switched, and the logit change."""
+"""experiments.probe_traits: counterfactual SynthFACS faces, one trait switched, and the logit change."""
 
 import csv
 import shutil
@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 import torch
 
+from experiments import probe_traits
 from fatauva.model import FatauvaConfig, FatauvaNet
 from fatauva.synthfacs.attributes import attribute_values
 from fatauva.synthfacs.dataset import face_params
 from fatauva.synthfacs.render import render
 from fatauva.template import to_tensor
-from train import probe_traits
+
+pytestmark = pytest.mark.experiment  # a study, not the product: deselect with -m 'not experiment'
 
 TINY = FatauvaConfig(
     input_size=56, stem_width=8, core_widths=(8, 16), core_strides=(2, 2), core_blocks=(1, 1),
