@@ -15,6 +15,8 @@ from train.teacher_map import (
     AU_BLENDSHAPES,
     BLENDSHAPE_INDEX,
     BLENDSHAPES,
+    CKPLUS_AUC,
+    LOWER_THRESHOLDS,
     THRESHOLDS,
     label_aus,
     map_scores,
@@ -90,15 +92,28 @@ def test_a_margin_leaves_scores_just_below_the_threshold_unlabelled():
     assert labels[:, 3].tolist() == [1, -1, 0, 0]
 
 
+def test_a_lower_threshold_leaves_the_band_below_the_threshold_unlabelled():
+    thresholds, lower = {au: 0.6 for au in AUS}, {au: 0.2 for au in AUS}
+    scores = np.array([[0.7] * 14, [0.6] * 14, [0.3] * 14, [0.2] * 14])
+    assert label_aus(scores, thresholds, lower=lower)[:, 5].tolist() == [1, -1, -1, 0]
+    # a margin applies to the lower threshold: 0 only at or below 0.1
+    assert label_aus(scores, thresholds, margin=0.5, lower=lower)[:, 5].tolist() == [1, -1, -1, -1]
+
+
+def test_a_lower_threshold_above_the_threshold_is_read_as_the_threshold():
+    labels = label_aus(np.array([[0.5] * 14]), {au: 0.4 for au in AUS}, lower={au: 0.9 for au in AUS})
+    assert (labels == 1).all()
+
+
 def test_nan_scores_are_unlabelled_and_a_margin_outside_0_1_is_refused():
     assert (label_aus(np.full((1, 14), np.nan)) == -1).all()
     with pytest.raises(ValueError, match="margin"):
         label_aus(np.zeros((1, 14)), margin=1.5)
 
 
-def test_fitted_thresholds_are_probabilities_for_every_au():
-    assert set(THRESHOLDS) == set(AUS)
-    assert all(0.0 < t < 1.0 for t in THRESHOLDS.values())
+def test_fitted_thresholds_are_probabilities_for_every_au_and_lower_never_exceeds_them():
+    assert set(THRESHOLDS) == set(LOWER_THRESHOLDS) == set(CKPLUS_AUC) == set(AUS)
+    assert all(0.0 < LOWER_THRESHOLDS[au] <= THRESHOLDS[au] < 1.0 for au in AUS)
 
 
 def test_teacher_reads_a_cache_written_by_the_writer(tmp_path):
@@ -118,6 +133,16 @@ def test_teacher_reads_a_cache_written_by_the_writer(tmp_path):
     assert labels.shape == (3, 14) and labels.dtype == np.int64
     assert labels[0, column(12)] == 1 and labels[0, column(4)] == 0
     assert (labels[1:] == -1).all()
+
+
+def test_min_auc_unlabels_the_aus_the_blendshapes_read_poorly_on_ckplus(tmp_path):
+    image = tmp_path / "x.jpg"
+    writer = CacheWriter(tmp_path / "cache" / "toy")
+    writer.add(image, np.full(len(BLENDSHAPES), 0.9, np.float32))
+    writer.flush()
+    labels = teacher_aus([image], tmp_path / "cache", min_auc=0.75)[0]
+    for j, au in enumerate(AUS):
+        assert (labels[j] == -1) == (CKPLUS_AUC[au] < 0.75), au  # AU45 (nan AUC) stays labelled
 
 
 def test_cache_keys_are_resolved_paths(tmp_path, monkeypatch):
@@ -158,6 +183,13 @@ def test_cross_validation_scores_held_out_subjects_at_thresholds_fitted_on_other
     truth = np.array([0, 1, 0, 1, 0, 1])
     value, thresholds = cross_validated_f1(scores, truth, np.array([0, 0, 1, 1, 2, 2]))
     assert value == 1.0 and len(thresholds) == 3
+
+
+def test_a_neutral_floor_raises_every_fold_threshold():
+    scores = np.array([0.1, 0.9, 0.2, 0.8, 0.15, 0.85])
+    truth = np.array([0, 1, 0, 1, 0, 1])
+    value, thresholds = cross_validated_f1(scores, truth, np.array([0, 0, 1, 1, 2, 2]), floor=0.95)
+    assert value == 0.0 and thresholds == [0.95] * 3
 
 
 def test_the_app_python_never_imports_mediapipe_through_train():

@@ -19,8 +19,12 @@ is trained to, set against the FACS action each AU names (topology.AU_NAMES):
     AU24 lip pressor       mouthPress L/R           AU25 lips part         jawOpen, mouthLowerDown L/R
     AU26 jaw drop          jawOpen                  AU45 blink             eyeBlink L/R
 AU25 (lips apart) has no blendshape of its own: the lower lip pulled down or the jaw open parts them.
-The thresholds (`THRESHOLDS`) are data fitted once by `python -m train.teacher_fit` on the CK+ codes,
-never re-fitted at training time.
+The thresholds (`THRESHOLDS`, `LOWER_THRESHOLDS`) are data, fitted once by `python -m train.teacher_fit`
+on the CK+ codes and FER2013 train neutral faces, never re-fitted at training time.
+
+For the trainer: `teacher_aus(paths, "cache/teacher")` -> (N, 14) int64 in {1, 0, -1}; with
+`lower=LOWER_THRESHOLDS` the calls between the two thresholds are masked; `min_auc=0.75` masks the
+AUs the blendshapes read poorly on CK+ (AU6, 10, 15, 23, 24, 26 below 0.70).
 """
 
 from collections.abc import Sequence
@@ -62,11 +66,29 @@ AU_BLENDSHAPES: dict[int, tuple[str, ...]] = {
     45: ("eyeBlinkLeft", "eyeBlinkRight"),
 }
 
-# Per-AU score threshold: above it the teacher calls the AU present. Placeholder 0.5 until fitted.
-THRESHOLDS: dict[int, float] = {au: 0.5 for au in AUS}
+# Fitted by `python -m train.teacher_fit --cache cache/teacher --data ../shared/data` (rounded to 3
+# significant digits; figures in that module's doc). THRESHOLDS: above it the teacher calls the AU
+# present; the larger of the threshold maximising F1 on the CK+ codes and the 95th percentile of the
+# AU's score on FER2013 train `neutral` faces, so a neutral face gets at most 5% false calls per AU
+# (none for AU25, whose lips part in relaxed faces). LOWER_THRESHOLDS: the CK+ F1 fit alone; between
+# the two the call is uncertain (CK+ says present, neutral faces reach it too): `label_aus(...,
+# lower=LOWER_THRESHOLDS)` leaves it unlabelled. AU45 is not coded in CK+: a fixed 0.5 on mean eyeBlink.
+THRESHOLDS: dict[int, float] = {
+    1: 0.75, 2: 0.708, 4: 0.415, 6: 2.5e-06, 7: 0.555, 10: 0.0844, 12: 0.328,
+    15: 0.169, 17: 0.261, 23: 0.483, 24: 0.193, 25: 0.0188, 26: 0.154, 45: 0.5,
+}  # fmt: skip
+LOWER_THRESHOLDS: dict[int, float] = {
+    1: 0.0618, 2: 0.108, 4: 0.176, 6: 7.23e-07, 7: 0.464, 10: 0.0505, 12: 0.328,
+    15: 0.0087, 17: 0.0114, 23: 0.0114, 24: 0.0129, 25: 0.0188, 26: 0.0402, 45: 0.5,
+}  # fmt: skip
+# Mapped-score AUC against the CK+ codes of all 468 frames (AU45 not coded: nan), for `min_auc`.
+CKPLUS_AUC: dict[int, float] = {
+    1: 0.952, 2: 0.983, 4: 0.761, 6: 0.673, 7: 0.812, 10: 0.670, 12: 0.975,
+    15: 0.681, 17: 0.853, 23: 0.663, 24: 0.658, 25: 0.966, 26: 0.670, 45: float("nan"),
+}  # fmt: skip
 
-# With a margin m the scores in ((1 - m) * t, t] of an AU with threshold t are left unlabelled (-1),
-# see `label_aus`; relative, because the fitted thresholds span an order of magnitude.
+# With a margin m the scores in ((1 - m) * lower, t] of an AU with threshold t are left unlabelled
+# (-1), see `label_aus`; relative, because the thresholds span several orders of magnitude.
 DEFAULT_MARGIN = 0.0
 
 
@@ -95,23 +117,27 @@ def label_aus(
     au_scores: np.ndarray,
     thresholds: dict[int, float] | None = None,
     margin: float = DEFAULT_MARGIN,
+    lower: dict[int, float] | None = None,
 ) -> np.ndarray:
     """(N, 14) AU scores -> (N, 14) int64 labels in {1, 0, -1}, columns in topology.AUS order.
 
-    For an AU with threshold t: 1 when its score is above t (strictly, as metrics.binary_report
-    reads a probability), 0 when at or below (1 - margin) * t, and -1 (unlabelled, masked in the
-    loss) in between, so uncertain teacher calls teach nothing. margin 0 labels every score; nan
-    scores (no face, not cached) give -1. `thresholds` defaults to the fitted THRESHOLDS.
+    For an AU with threshold t and lower threshold l (`lower`, default t; never above t): 1 when its
+    score is above t (strictly, as metrics.binary_report reads a probability), 0 when at or below
+    (1 - margin) * l, and -1 (unlabelled, masked in the loss) in between, so uncertain teacher calls
+    teach nothing. margin 0 and no `lower` label every score; nan scores (no face, not cached) give
+    -1. `thresholds` defaults to the fitted THRESHOLDS.
     """
     if not 0.0 <= margin <= 1.0:
         raise ValueError(f"margin must lie in [0, 1], got {margin}")
     thresholds = THRESHOLDS if thresholds is None else thresholds
+    lower = thresholds if lower is None else lower
     au_scores = np.asarray(au_scores, dtype=np.float64)
     t = np.array([thresholds[au] for au in AUS], dtype=np.float64)
+    low = np.minimum(np.array([lower[au] for au in AUS], dtype=np.float64), t)
     labels = np.full(au_scores.shape, -1, dtype=np.int64)
     with np.errstate(invalid="ignore"):
         labels[au_scores > t] = 1
-        labels[au_scores <= (1.0 - margin) * t] = 0
+        labels[au_scores <= (1.0 - margin) * low] = 0
     return labels
 
 
@@ -159,10 +185,17 @@ def teacher_aus(
     cache_dir: str | Path,
     margin: float = DEFAULT_MARGIN,
     thresholds: dict[int, float] | None = None,
+    lower: dict[int, float] | None = None,
+    min_auc: float = 0.0,
 ) -> np.ndarray:
     """(N, 14) int64 teacher AU labels in {1, 0, -1} for image `paths` (topology.AUS order).
 
-    Rows whose image has no cache entry or no face found are all -1. `margin` leaves the scores just
-    below each threshold unlabelled (see `label_aus`); `thresholds` defaults to the fitted THRESHOLDS.
+    Rows whose image has no cache entry or no face found are all -1. `thresholds` defaults to the
+    fitted THRESHOLDS; `lower` (e.g. LOWER_THRESHOLDS) and `margin` leave the scores below a
+    threshold unlabelled (see `label_aus`); `min_auc` unlabels every AU whose CKPLUS_AUC is below it
+    (AU45, not coded in CK+, is kept).
     """
-    return label_aus(teacher_scores(paths, cache_dir), thresholds, margin)
+    labels = label_aus(teacher_scores(paths, cache_dir), thresholds, margin, lower)
+    weak = [j for j, au in enumerate(AUS) if CKPLUS_AUC[au] < min_auc]
+    labels[:, weak] = -1
+    return labels
