@@ -2,7 +2,7 @@
 regression loss (smooth-l1 of eq. 2 + lambda * centre loss of eq. 1 on the penultimate features).
 
 Unlabelled targets are masked, never imputed: -1 in the integer label tensors, nan in the V-A
-tensors (the training sample contract of notes/API.md).
+tensors (the training sample contract of train/datasets/base.py).
 """
 
 from dataclasses import dataclass

@@ -75,10 +75,3 @@ def to_tensor(crops: np.ndarray | list[np.ndarray]) -> torch.Tensor:
     std = torch.tensor(STD).view(1, 3, 1, 1)
     return (x - mean) / std
 
-
-def to_image(x: torch.Tensor) -> np.ndarray:
-    """Inverse of `to_tensor` for display: (N, 3, S, S) float -> (N, S, S, 3) uint8 RGB."""
-    mean = torch.tensor(MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(STD, device=x.device).view(1, 3, 1, 1)
-    img = (x.detach() * std + mean).clamp(0, 1).mul(255).round().byte()
-    return img.permute(0, 2, 3, 1).cpu().numpy()

@@ -1,7 +1,7 @@
 """The three-stage trainer (§3): what each stage trains, checkpoints, exact resume, the final folder.
 
 The data here is a small seeded tensor dataset (the trainer's contract is the sample dict of
-notes/API.md, not the renderer); tests/test_train_dist.py runs the real SynthFACS path.
+train/datasets/base.py, not the renderer); tests/test_train_dist.py runs the real SynthFACS path.
 """
 
 import csv
