@@ -1,0 +1,276 @@
+"""explain/: targets from the topology, CAMs equal to pytorch-grad-cam's, an exactly known map,
+part responses, the captum flow's completeness, occlusion, the gate and the photo mapping."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from explain import cam, flow, gate, maps, occlusion, parts
+from explain.explanation import explain_face
+from explain.targets import TARGET_NAMES, TARGETS, scores, target
+from fatauva import topology
+from fatauva.model import FatauvaConfig, FatauvaNet
+from fatauva.template import template_points, to_tensor
+
+TINY = dict(
+    input_size=32,
+    stem_width=8,
+    core_widths=(8, 16),
+    core_strides=(2, 1),
+    core_blocks=(1, 1),
+    part_width=8,
+    au_width=4,
+    va_width=8,
+    fc_hidden=(8, 4),
+)
+
+
+def tiny(head_grid: int = 1, seed: int = 0) -> FatauvaNet:
+    """A small model whose BN statistics are not the identity (maps with real structure)."""
+    torch.manual_seed(seed)
+    model = FatauvaNet(FatauvaConfig(**TINY, head_grid=head_grid))
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+                m.bias.uniform_(0.0, 0.3)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def x() -> torch.Tensor:
+    return torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+
+
+def test_there_is_one_target_per_head_on_the_branch_the_tables_name():
+    assert len(TARGETS) == len(topology.ATTRIBUTES) + len(topology.AUS) + 2 == 26
+    assert target("Smiling").branch == "part.mouth"
+    assert target("AU12").branch == "au.Lip_c" and target("AU12").part == "mouth"
+    assert target("AU45").branch == "au.AU45"
+    assert target("arousal").branch == "va.arousal" and target("arousal").part is None
+    with pytest.raises(KeyError, match="unknown target"):
+        target("AU99")
+
+
+def test_scores_are_log_odds_and_the_va_output(x):
+    model = tiny()
+    with torch.no_grad():
+        out = model(x)
+        s = scores(out)
+    au12 = topology.AUS.index(12)
+    smiling = topology.ATTRIBUTES.index("Smiling")
+    torch.testing.assert_close(
+        s[:, TARGET_NAMES.index("AU12")], out.au_logits[:, au12, 1] - out.au_logits[:, au12, 0]
+    )
+    torch.testing.assert_close(
+        s[:, TARGET_NAMES.index("Smiling")],
+        out.attribute_logits[:, smiling, 1] - out.attribute_logits[:, smiling, 0],
+    )
+    torch.testing.assert_close(s[:, -2:], out.va_logits)
+
+
+# Every kind of target (attributes, AUs, valence, arousal) on every branch kind; a third of the
+# 26 keeps the library's one-call-per-target cost inside the test budget.
+SAMPLE = TARGETS[::3] + (target("arousal"),)
+
+
+@pytest.mark.parametrize(
+    "method, layer, head_grid",
+    [(m, cam.BRANCH, 3) for m in cam.METHODS] + [("GradCAM", cam.BRANCH, 1), ("LayerCAM", "core", 1)],
+)
+def test_batched_maps_equal_the_library_target_by_target(x, method, layer, head_grid):
+    model = tiny(head_grid)
+    batched = cam.batched_cams(model, x, TARGETS, method, layer)
+    for t in SAMPLE:
+        expected = cam.library_cam(model, x, t, method, layer)
+        assert batched.maps[t.name].shape == (2, 32, 32)
+        np.testing.assert_allclose(batched.maps[t.name], expected, atol=1e-5, rtol=0, err_msg=t.name)
+
+
+def test_maps_are_in_the_unit_range_at_input_resolution(x):
+    result = cam.batched_cams(tiny(), x, method="LayerCAM")
+    for m in result.maps.values():
+        assert m.dtype == np.float32 and m.min() >= 0 and m.max() <= 1 + 1e-6
+
+
+def test_with_global_average_heads_gradcam_is_the_classic_cam_of_the_branch():
+    """head_grid=1: d score / d map is constant over space, so GradCAM's map is the FC-weighted
+    channel sum of the branch map (Zhou et al. 2016); computed here by hand from the weights."""
+    model = tiny(head_grid=1)
+    with torch.no_grad():
+        for w in model.au_heads.weights:
+            w.zero_()
+        for b in model.au_heads.biases:
+            b.zero_()
+        j = topology.AUS.index(12)
+        model.au_heads.weights[0][j, 0, 0] = 1.0  # hidden unit 0 = mean of channel 0 of Lip_c
+        model.au_heads.weights[0][j, 1, 1] = -2.0  # hidden unit 1 = mean of channel 1, negated
+        model.au_heads.weights[1][j, 0, 0] = 1.0
+        model.au_heads.weights[1][j, 1, 1] = 1.0
+        model.au_heads.weights[2][j, 0, 1] = 3.0  # logit[1] = 3 h0 + 1 h1
+        model.au_heads.weights[2][j, 1, 1] = 1.0
+        model.au_heads.biases[0][j, 0, 1] = 10.0  # h1 active: relu(10 - 2 mean c1) > 0
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        lip = model(x).features["au.Lip_c"][0]
+    # log-odds = 3 * mean(c0) + (10 - 2 mean(c1)) while both hidden units are active
+    raw = torch.relu(3 * lip[0] - 2 * lip[1]).numpy()[None]
+    expected = maps.normalise(raw, 32)
+    expected = maps.normalise(expected, 32)  # the library scales twice (one layer, then the mean)
+    got = cam.batched_cams(model, x, (target("AU12"),), "GradCAM").maps["AU12"][0]
+    np.testing.assert_allclose(got, expected[0], atol=1e-5)
+
+
+def test_a_target_on_a_branch_it_does_not_read_gets_an_empty_map(x):
+    result = cam.batched_cams(tiny(), x, (target("AU12"),), "GradCAM", "au.AU1")
+    assert result.maps["AU12"].max() == 0.0
+
+
+def test_an_unknown_method_or_layer_is_named():
+    with pytest.raises(ValueError, match="unknown CAM method"):
+        cam.method_class("ScoreCAM2")
+    with pytest.raises(ValueError, match="unknown layer"):
+        cam.batched_cams(tiny(), torch.zeros(1, 3, 32, 32), method="GradCAM", layer="au.Nose")
+
+
+def test_part_responses_are_the_normalised_channel_mean_and_name_the_branches_they_feed(x):
+    model = tiny()
+    with torch.no_grad():
+        features = model(x).features
+    responses = parts.part_responses(features, 32, index=1)
+    mouth = responses["mouth"]
+    assert mouth.feeds == ("Chin", "Lip_c", "Lip_u", "Mouth_au")
+    assert "AU12" in mouth.aus and mouth.attributes == ("Mouth_Slightly_Open", "Smiling")
+    expected = maps.normalise(features["part.mouth"][1].mean(0).numpy(), 32)
+    np.testing.assert_allclose(mouth.map, expected)
+    assert mouth.map.max() > 0.99 and mouth.map.min() < 0.01
+
+
+def test_au_to_va_flow_is_complete_within_five_percent():
+    model = tiny(seed=2)
+    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        features = model(x).features
+    result = flow.au_to_va(model, features, n_steps=64)
+    assert set(result["valence"].contributions) == set(topology.CON_VAL)
+    assert set(result["arousal"].contributions) == set(topology.CON_ARO)
+    with torch.no_grad():
+        va = model(x).va_logits[0]
+    for i, name in enumerate(topology.VA_TARGETS):
+        f = result[name]
+        assert f.output == pytest.approx(float(va[i]), abs=1e-5)
+        change = f.output - f.baseline
+        assert abs(change) > 1e-3  # a real change to attribute
+        assert abs(sum(f.contributions.values()) - change) <= 0.05 * abs(change)
+
+
+def test_parts_to_aus_equals_captums_integrated_gradients():
+    model = tiny(seed=2)
+    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        features = model(x).features
+    exact = flow.parts_to_aus(model, features)
+    integrated = flow.parts_to_aus_integrated(model, features, n_steps=64)
+    assert exact["AU12"].part == "mouth" and exact["AU12"].branch == "Lip_c"
+    for key, f in exact.items():
+        assert f.contribution == pytest.approx(f.output - f.baseline)
+        assert integrated[key] == pytest.approx(f.contribution, abs=0.05 * abs(f.contribution) + 1e-3), key
+
+
+def test_flow_edges_run_parts_to_au_branches_to_va():
+    model = tiny()
+    with torch.no_grad():
+        features = model(torch.randn(1, 3, 32, 32)).features
+    edges = flow.flow(model, features, n_steps=8).edges()
+    sources = {(s, d) for s, d, _ in edges}
+    assert ("part.mouth", "au.Lip_c") in sources and ("au.Lip_c", "va.valence") in sources
+    assert ("au.Lip_c", "va.arousal") not in sources  # Lip_c is not in Con_Aro (§3.3)
+    assert len(edges) == len(topology.AU_BRANCHES) + len(topology.CON_VAL) + len(topology.CON_ARO)
+
+
+def test_occlusion_finds_the_only_pixels_a_target_reads():
+    """A model whose AU12 log-odds is the mean of the input's top-left quarter (hand-set):
+    occlusion marks that quarter, and a map equal to it ranks perfectly."""
+
+    class TopLeft(FatauvaNet):
+        def forward(self, x):
+            out = super().forward(x)
+            out.au_logits = out.au_logits.clone()
+            out.au_logits[:, topology.AUS.index(12), 1] = x[:, :, :16, :16].mean(dim=(1, 2, 3)) * 100
+            out.au_logits[:, topology.AUS.index(12), 0] = 0
+            return out
+
+    model = TopLeft(FatauvaConfig(**TINY)).eval()
+    x = torch.ones(1, 3, 32, 32)
+    ref = occlusion.occlusion_map(model, x, target("AU12"), window=8, stride=8)
+    assert ref[:16, :16].min() > 0.99 and ref[16:, :].max() == 0 and ref[:, 16:].max() == 0
+    assert occlusion.rank_agreement(ref, ref) == pytest.approx(1.0)
+
+
+def test_maps_land_on_the_photo_where_the_crop_came_from():
+    """A photo whose face sits at twice the template scale, shifted: the crop's centre pixel maps
+    to the matching photo pixel."""
+    size = 32
+    landmarks = template_points(size) * 2 + np.array([10.0, 20.0], np.float32)
+    crop_map = np.zeros((size, size), np.float32)
+    crop_map[16, 16] = 1.0
+    on_photo = maps.to_photo(crop_map, landmarks, (100, 120, 3))
+    y, x = np.unravel_index(np.argmax(on_photo), on_photo.shape)
+    assert on_photo.shape == (100, 120)
+    assert abs(x - (2 * 16 + 10 + 0.5)) <= 1.5 and abs(y - (2 * 16 + 20 + 0.5)) <= 1.5
+    assert on_photo[0, 0] == 0.0 and on_photo[99, 119] == 0.0
+
+
+def test_overlays_are_rgb_uint8_images_of_the_crop_size():
+    crop = np.full((32, 32, 3), 128, np.uint8)
+    out = maps.overlay(crop, np.linspace(0, 1, 32 * 32, dtype=np.float32).reshape(32, 32))
+    assert out.shape == (32, 32, 3) and out.dtype == np.uint8
+    assert out[31, 31, 0] > out[31, 31, 2]  # hot end of the jet colour map is red in RGB
+
+
+def test_the_gate_marks_failed_targets_and_leaves_other_methods_unchecked(tmp_path):
+    rows = {
+        "AU12": {
+            "pointing_game": 0.9,
+            "deletion_auc": 0.2,
+            "deletion_auc_random": 0.5,
+            "randomisation_rho": 0.1,
+        },
+        "AU01": {
+            "pointing_game": 0.5,
+            "deletion_auc": 0.2,
+            "deletion_auc_random": 0.5,
+            "randomisation_rho": 0.1,
+        },
+        "valence": {"randomisation_rho": 0.9},
+    }
+    record = {"method": "LayerCAM", "layer": "branch", "targets": {}}
+    for name, row in rows.items():
+        record["targets"][name] = {**row, "passed": gate.passes(row, target(name).kind)}
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"synthfacs_test": {"aus": 1}}))
+    gate.merge_into_metrics(path, record)
+    metrics = json.loads(path.read_text())
+    assert metrics["synthfacs_test"] == {"aus": 1}
+    assert gate.verdicts(metrics, "layercam", "branch") == {"AU12": True, "AU01": False, "valence": False}
+    assert set(gate.verdicts(metrics, "GradCAM", "branch").values()) == {None}
+    assert gate.verdicts({}, "LayerCAM", "branch") == {}
+
+
+def test_explain_face_gives_every_map_part_response_flow_and_verdict():
+    model = tiny()
+    crop = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    metrics = {
+        "faithfulness": {"method": "LayerCAM", "layer": "branch", "targets": {"AU12": {"passed": False}}}
+    }
+    e = explain_face(model, crop, method="layercam", metrics=metrics, flow_steps=8)
+    assert e.method == "LayerCAM" and set(e.maps) == set(TARGET_NAMES)
+    assert e.layers["AU12"] == "au.Lip_c" and e.passed["AU12"] is False and e.passed["AU01"] is None
+    assert set(e.parts) == set(topology.PARTS) and set(e.flow.aus) == set(topology.AU_KEYS)
+    with torch.no_grad():
+        expected = scores(model(to_tensor(crop)))[0]
+    assert e.scores["AU12"] == pytest.approx(float(expected[TARGET_NAMES.index("AU12")]), abs=1e-5)
+    assert e.overlay("AU12").shape == (32, 32, 3)
