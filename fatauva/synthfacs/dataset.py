@@ -16,7 +16,8 @@ from fatauva.synthfacs.render import SynthFace, render
 from fatauva.template import DEFAULT_INPUT_SIZE, to_tensor
 
 SPLIT_KEYS: dict[str, int] = {"train": 1, "val": 2, "test": 3}
-MODE_KEYS: dict[str, int] = {"emotion": 1, "independent": 2}
+# "circumplex" draws the faces of "emotion" (same key, same images) and only labels V-A otherwise.
+MODE_KEYS: dict[str, int] = {"emotion": 1, "independent": 2, "circumplex": 1}
 
 
 def face_params(split: str, index: int, mode: str = "emotion") -> FaceParams:

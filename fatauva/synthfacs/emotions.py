@@ -70,6 +70,15 @@ def va_from_aus(aus: dict[int, float]) -> tuple[float, float]:
     return float(np.tanh(VALENCE_GAIN * sv)), float(np.tanh(AROUSAL_GAIN * (sa + AROUSAL_BIAS)))
 
 
+def va_from_place(emotion: str, intensity: float) -> tuple[float, float]:
+    """Valence and arousal from the emotion's circumplex place (Fig. 1), without noise: neutral's
+    place moved toward the emotion's by `intensity` (0..1). No AU enters it."""
+    rest, place = EMOTION_BY_NAME["neutral"], EMOTION_BY_NAME[emotion]
+    v = rest.valence + intensity * (place.valence - rest.valence)
+    a = rest.arousal + intensity * (place.arousal - rest.arousal)
+    return float(v), float(a)
+
+
 def nearest_emotion(aus: dict[int, float]) -> str:
     """The prototype whose AU pattern is most similar (cosine) to `aus`; neutral if barely active."""
     v = np.array([aus.get(au, 0.0) for au in AUS])

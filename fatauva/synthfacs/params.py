@@ -120,6 +120,9 @@ class Scene:
     texture_seed: int = 0  # picks skin/hair/background textures and sensor noise
 
 
+VA_SOURCES = ("con_aus", "circumplex")
+
+
 @dataclass
 class FaceParams:
     """All controls of one SynthFACS face. `au` maps each of topology.AUS to intensity 0..5."""
@@ -130,8 +133,14 @@ class FaceParams:
     emotion: str = "neutral"
     emotion_intensity: float = 0.0
     va_noise: tuple[float, float] = (0.0, 0.0)
+    # Where the V-A labels come from (render.labels_of): "con_aus", the AUs of Con_Val / Con_Aro
+    # (emotions.va_from_aus, the network's own wiring); "circumplex", the emotion's place on the
+    # circumplex at its intensity (emotions.va_from_place), which no AU wiring encodes.
+    va_source: str = "con_aus"
 
     def __post_init__(self) -> None:
+        if self.va_source not in VA_SOURCES:
+            raise ValueError(f"va_source must be one of {VA_SOURCES}, got {self.va_source!r}")
         unknown = set(self.au) - set(AUS)
         if unknown:
             raise ValueError(f"FaceParams.au has AUs outside Table 3: {sorted(unknown)}; allowed {AUS}")
@@ -149,19 +158,27 @@ class FaceParams:
     @classmethod
     def random(cls, rng: np.random.Generator, mode: str = "emotion") -> "FaceParams":
         """A random face. mode "emotion": AUs from an emotion prototype (emotions.py);
+        "circumplex": the same faces, V-A labelled from the emotion's circumplex place instead of
+        the Con_Val / Con_Aro AUs (an ablation the wiring does not decide);
         "independent": every AU drawn on its own (unbiased AU training)."""
-        if mode == "emotion":
+        if mode in ("emotion", "circumplex"):
             emotion, intensity, aus = emotions.sample_emotion_aus(rng)
         elif mode == "independent":
             aus = emotions.sample_independent_aus(rng)
             emotion, intensity = emotions.nearest_emotion(aus), 0.0
         else:
-            raise ValueError(f"mode must be 'emotion' or 'independent', got {mode!r}")
+            raise ValueError(f"mode must be 'emotion', 'circumplex' or 'independent', got {mode!r}")
         traits = _clear_eye_opening(rng, random_traits(rng), aus)
         scene = random_scene(rng)
         noise = tuple(float(x) for x in rng.normal(0.0, emotions.VA_NOISE_STD, size=2))
         return cls(
-            au=aus, traits=traits, scene=scene, emotion=emotion, emotion_intensity=intensity, va_noise=noise
+            au=aus,
+            traits=traits,
+            scene=scene,
+            emotion=emotion,
+            emotion_intensity=intensity,
+            va_noise=noise,
+            va_source="circumplex" if mode == "circumplex" else "con_aus",
         )
 
 

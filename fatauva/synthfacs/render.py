@@ -53,9 +53,13 @@ def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def labels_of(params: FaceParams, landmarks: np.ndarray) -> SynthLabels:
-    """Ground truth from the parameters (V-A = emotions.va_from_aus + the face's V-A noise)."""
+    """Ground truth from the parameters (V-A = emotions.va_from_aus, or emotions.va_from_place when
+    `params.va_source` is "circumplex", + the face's V-A noise)."""
     intensity = np.array([params.au[a] for a in AUS], np.float32)
-    v, a = emotions.va_from_aus(params.au)
+    if params.va_source == "circumplex":
+        v, a = emotions.va_from_place(params.emotion, params.emotion_intensity)
+    else:
+        v, a = emotions.va_from_aus(params.au)
     v = min(max(v + params.va_noise[0], -1.0), 1.0)
     a = min(max(a + params.va_noise[1], -1.0), 1.0)
     sc = params.scene
