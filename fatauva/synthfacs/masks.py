@@ -87,27 +87,16 @@ def frontal_masks(geo: FaceGeometry) -> np.ndarray:
         cx, cy = eye.centre
         inner, outer = eye.upper[0, 0], eye.upper[-1, 0]
         top = cy - eye.height_up - 0.014 * s
-        _rect(
-            out[idx[45]],
-            inner - eye.side * 0.012 * s,
-            top,
-            outer + eye.side * 0.014 * s,
-            cy + eye.height_low + 0.012 * s,
-        )
-        _rect(
-            out[idx[7]],
-            inner - eye.side * 0.012 * s,
-            top,
-            outer + eye.side * 0.014 * s,
-            cy + eye.height_low + 0.035 * s,
-        )
-        _rect(
-            out[idx[6]],
-            inner - eye.side * 0.012 * s,
-            top,
-            outer + eye.side * 0.065 * s,
-            cy + eye.height_low + 0.04 * s,
-        )
+        # Lid box of AU45 (the lids), AU7 (lower lid bunched lower) and AU6 (crow's feet, cheek):
+        # the AU, how far past the outer corner and how far below the lower lid, crop units.
+        for au, past_outer, below in ((45, 0.014, 0.012), (7, 0.014, 0.035), (6, 0.065, 0.04)):
+            _rect(
+                out[idx[au]],
+                inner - eye.side * 0.012 * s,
+                top,
+                outer + eye.side * past_outer * s,
+                cy + eye.height_low + below * s,
+            )
         _ellipse(out[idx[6]], (cx + 0.01 * eye.side * s, cy + 0.1 * s), (0.09 * s, 0.07 * s))
         _ellipse(out[idx[12]], (cx, cy + 0.2 * s), (0.08 * s, 0.065 * s))
     nose_y = float(geo.nostrils[:, 1].min())
