@@ -137,11 +137,6 @@ def xy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def curve(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Points on the straight segment a->b at parameters t (K,) -> (K, 2)."""
-    return a[None, :] * (1 - t[:, None]) + b[None, :] * t[:, None]
-
-
 @lru_cache(maxsize=16)
 def _cr_basis(samples: int) -> np.ndarray:
     """Catmull-Rom weights of the 4 control points at `samples` steps, (samples, 4)."""

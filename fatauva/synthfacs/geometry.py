@@ -73,7 +73,6 @@ class FaceGeometry:
     jaw_half_width: float
     chin_y: float
     jaw_drop: float
-    hairline_y: float
     eyes: tuple[Eye, Eye]
     brows: tuple[Brow, Brow]
     mouth: Mouth
@@ -140,7 +139,6 @@ def build(params: FaceParams, size: int) -> FaceGeometry:
         np.float32,
     )
     landmarks = _landmarks(tp, mouth.corners)
-    hairline = (0.13 + 0.03 * (tr.hair_style == 4)) * s
     return FaceGeometry(
         size,
         outline,
@@ -148,7 +146,6 @@ def build(params: FaceParams, size: int) -> FaceGeometry:
         wj,
         chin_y,
         jaw_drop,
-        hairline,
         eyes,
         brows,
         mouth,
