@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+from fatauva.template import TEMPLATE_POINTS, similarity_transform
 from fatauva.topology import ATTRIBUTES, AUS
 from train.datasets import DatasetError, celeba_index, real_dataset
+from train.datasets.celeba import ALIGNED_POINTS, fallback_partition
 
 # CelebA's own header: its 40 attribute names in file order (not our topology).
 CELEBA_NAMES = (
@@ -112,11 +114,30 @@ def test_a_wrong_image_count_is_an_error(tmp_path):
         celeba_index(root, "train")
 
 
-def test_a_missing_partition_file_is_named(tmp_path):
+def test_without_a_partition_file_ids_1_to_7200_train_then_900_val_then_900_test():
+    names = [f"{k:06d}.jpg" for k in range(9000, 0, -1)]  # order in the file must not matter
+    partition = fallback_partition(names)
+    assert [partition[f"{k:06d}.jpg"] for k in (1, 7200, 7201, 8100, 8101, 9000)] == [0, 0, 1, 1, 2, 2]
+    assert [list(partition.values()).count(p) for p in (0, 1, 2)] == [7200, 900, 900]
+
+
+def test_a_missing_partition_file_splits_by_sorted_id_and_says_so(tmp_path):
     root = write_celeba(tmp_path)
     (root / "Eval" / "list_eval_partition.txt").unlink()
-    with pytest.raises(DatasetError, match=r"list_eval_partition.txt: file not found"):
-        celeba_index(root, "train")
+    train, test = celeba_index(root, "train"), celeba_index(root, "test")
+    assert [p.name for p in train.paths] == list(IMAGES[:3]) and [p.name for p in test.paths] == [IMAGES[3]]
+    assert any("split 80/10/10 by sorted image id (identities may repeat)" in n for n in train.notes)
+
+
+def test_celebas_own_alignment_maps_onto_the_template_and_keeps_its_eyes_and_mouth():
+    # align_face_celeba.m puts the eyes at (70.745, 112), (108.237, 112) and the mouth centre at
+    # (89.432, 153.514), 1-based pixels of 178 x 218; a similarity of the template's three meets
+    # them to within 1.5 px (the template's eye-mouth proportions differ slightly from CelebA's).
+    pixels = ALIGNED_POINTS * np.array([178, 218]) - 0.5 + 1
+    assert np.abs(pixels[:2] - [[70.745, 112.0], [108.237, 112.0]]).max() < 1.5
+    assert np.abs(pixels[3:].mean(axis=0) - [89.432, 153.514]).max() < 1.5
+    matrix = similarity_transform(pixels, TEMPLATE_POINTS)  # all five land on the template exactly
+    assert np.allclose(pixels @ matrix[:, :2].T + matrix[:, 2], TEMPLATE_POINTS, atol=1e-5)
 
 
 def test_a_missing_image_names_the_line_that_lists_it(tmp_path):

@@ -5,8 +5,9 @@
     data[0] -> {"image": (3,S,S) float, "attributes": (10,) int64, "aus": (14,) int64, "va": (2,) float32}
 
 Names (the layout each expects is in its module's docstring):
-celeba (stage 1), bp4d, disfa, au_csv (stage 2), affwild, affwild2, va_csv (stage 3); for the
-two manifests `root` is the CSV file. SynthFACS needs no files: `synthfacs_dataset`.
+celeba, utkface, genki4k (stage 1), bp4d, disfa, au_csv (stage 2), affwild, affwild2, va_csv,
+fer2013 (stage 3), ckplus (AU validation and calibration only, never training); for the two
+manifests `root` is the CSV file. SynthFACS needs no files: `synthfacs_dataset`.
 """
 
 from collections.abc import Callable
@@ -20,10 +21,14 @@ from .affwild2 import affwild2_index
 from .base import DatasetError, FaceIndex
 from .bp4d import bp4d_index
 from .celeba import celeba_index
+from .ckplus import ckplus_index
 from .disfa import disfa_index
+from .fer2013 import fer2013_index
+from .genki4k import genki4k_index
 from .manifest import au_manifest_index, va_manifest_index
 from .synthfacs import synthfacs_dataset
 from .torch_dataset import CroppedFaceDataset, cropped_dataset
+from .utkface import utkface_index
 
 INDEXERS: dict[str, Callable[[Path, str], FaceIndex]] = {
     "celeba": celeba_index,
@@ -33,6 +38,10 @@ INDEXERS: dict[str, Callable[[Path, str], FaceIndex]] = {
     "affwild": affwild_index,
     "affwild2": affwild2_index,
     "va_csv": va_manifest_index,
+    "utkface": utkface_index,
+    "genki4k": genki4k_index,
+    "fer2013": fer2013_index,
+    "ckplus": ckplus_index,
 }
 
 
@@ -69,10 +78,14 @@ __all__ = [
     "au_manifest_index",
     "bp4d_index",
     "celeba_index",
+    "ckplus_index",
     "cropped_dataset",
     "disfa_index",
+    "fer2013_index",
+    "genki4k_index",
     "open_index",
     "real_dataset",
     "synthfacs_dataset",
+    "utkface_index",
     "va_manifest_index",
 ]

@@ -7,9 +7,12 @@ Label conventions (the training sample contract of notes/API.md):
 - attributes: int64 (N, 10) in `topology.ATTRIBUTES` order, 1 present, 0 absent, -1 unlabelled;
 - aus: int64 (N, 14) in `topology.AUS` order, same coding; an AU the dataset does not code is -1,
   which the masked loss skips;
-- va: float32 (N, 2) valence, arousal in [-1, 1], nan = unlabelled.
+- va: float32 (N, 2) valence, arousal in [-1, 1], nan = unlabelled;
+- emotions: one name per row from `train.datasets.emotions` ("" = unknown); ages: float32 (N,)
+  years, nan = unknown. Both default to unknown, so an adapter without them sets neither.
 """
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +33,13 @@ class FaceIndex:
     paths: source images; groups: subject / session / video of each row (for subject-level
     reports); landmarks (N, 5, 2) float32 pixels in template order (nan rows = none given);
     boxes (N, 4) float32 x0, y0, x1, y1 pixels (nan rows = none given); skipped: labelled
-    frames dropped because the dataset has no image for them (counted, not fatal).
+    frames dropped because the dataset has no image for them (counted, not fatal);
+    emotions: N names ("" = unknown; [] when built means all unknown); ages (N,) float32 years
+    (nan = unknown; an empty array when built means all unknown); centred: the images are
+    face-centred crops of one framing (CelebA, UTKFace, GENKI-4K, FER2013, CK+48), so a face the
+    detector misses can be placed by that framing: `alignment`, five template-order points (5, 2)
+    as fractions of image width and height, when the set's framing is known, else the mean of
+    the faces the detector finds (`train.preprocess.measure_alignment`).
     """
 
     name: str
@@ -43,21 +52,33 @@ class FaceIndex:
     boxes: np.ndarray
     skipped: int = 0
     notes: list[str] = field(default_factory=list)
+    emotions: list[str] = field(default_factory=list)
+    ages: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    centred: bool = False
+    alignment: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.paths)
+        if not self.emotions:
+            self.emotions = [""] * n
+        if not len(self.ages):
+            self.ages = np.full(n, np.nan, np.float32)
         expected = {
             "attributes": (n, len(ATTRIBUTES)),
             "aus": (n, len(AUS)),
             "va": (n, 2),
             "landmarks": (n, 5, 2),
             "boxes": (n, 4),
+            "ages": (n,),
         }
         for name, shape in expected.items():
             if getattr(self, name).shape != shape:
                 raise ValueError(f"FaceIndex.{name} has shape {getattr(self, name).shape}, expected {shape}")
-        if len(self.groups) != n:
-            raise ValueError(f"FaceIndex.groups has {len(self.groups)} entries, expected {n}")
+        for name in ("groups", "emotions"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"FaceIndex.{name} has {len(getattr(self, name))} entries, expected {n}")
+        if self.alignment is not None and self.alignment.shape != (5, 2):
+            raise ValueError(f"FaceIndex.alignment has shape {self.alignment.shape}, expected (5, 2)")
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -76,6 +97,10 @@ class FaceIndex:
             boxes=self.boxes[rows],
             skipped=self.skipped,
             notes=list(self.notes),
+            emotions=[self.emotions[i] for i in rows],
+            ages=self.ages[rows],
+            centred=self.centred,
+            alignment=self.alignment,
         )
 
 
@@ -91,8 +116,12 @@ class IndexBuilder:
         self.va: list[np.ndarray] = []
         self.landmarks: list[np.ndarray] = []
         self.boxes: list[np.ndarray] = []
+        self.emotions: list[str] = []
+        self.ages: list[float] = []
         self.skipped = 0
         self.notes: list[str] = []
+        self.centred = False
+        self.alignment: np.ndarray | None = None
 
     def add(
         self,
@@ -104,9 +133,13 @@ class IndexBuilder:
         va: np.ndarray | None = None,
         landmarks: np.ndarray | None = None,
         box: np.ndarray | None = None,
+        emotion: str = "",
+        age: float = float("nan"),
     ) -> None:
         self.paths.append(path)
         self.groups.append(group)
+        self.emotions.append(emotion)
+        self.ages.append(age)
         self.attributes.append(unlabelled_attributes() if attributes is None else attributes)
         self.aus.append(unlabelled_aus() if aus is None else aus)
         self.va.append(np.full(2, np.nan, np.float32) if va is None else np.asarray(va, np.float32))
@@ -126,6 +159,10 @@ class IndexBuilder:
             boxes=_stack(self.boxes, (n, 4), np.float32),
             skipped=self.skipped,
             notes=self.notes,
+            emotions=self.emotions,
+            ages=np.asarray(self.ages, np.float32).reshape(n),
+            centred=self.centred,
+            alignment=self.alignment,
         )
 
 
@@ -196,6 +233,12 @@ def frames_by_number(
         if entry.suffix.lower() in extensions and entry.stem.isdigit():
             frames[int(entry.stem)] = entry
     return frames
+
+
+def hash_bucket(name: str, buckets: int) -> int:
+    """A fixed bucket in [0, buckets) for a file name: sha1 of the name, so a split drawn from it is
+    the same on every machine and in every Python (unlike `hash`, which is salted per process)."""
+    return int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) % buckets
 
 
 def check_split(split: str, allowed: Sequence[str], dataset: str) -> str:

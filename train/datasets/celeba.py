@@ -3,10 +3,11 @@
 Expected tree, as CelebA publishes it (Anno/ and Eval/ files may also sit in the root):
 
     <root>/
-      img_align_celeba/000001.jpg ...          aligned 178x218 JPEGs
+      img_align_celeba/000001.jpg ...          aligned 178x218 JPEGs (or these scaled by any
+                                               factor, e.g. the half-size 89x109 copy of shared/data)
       Anno/list_attr_celeba.txt                line 1: image count; line 2: the 40 attribute
                                                names; then `000001.jpg -1  1 ...` (40 values, +-1)
-      Eval/list_eval_partition.txt             `000001.jpg 0`: 0 train, 1 val, 2 test
+      Eval/list_eval_partition.txt             optional; `000001.jpg 0`: 0 train, 1 val, 2 test
       Anno/list_landmarks_align_celeba.txt     optional; line 1 count, line 2 the 10 names
                                                lefteye_x lefteye_y righteye_x ... rightmouth_y,
                                                then `000001.jpg 69 109 106 113 77 142 73 152 108 154`
@@ -14,12 +15,24 @@ Expected tree, as CelebA publishes it (Anno/ and Eval/ files may also sit in the
 Only the ten attributes of `topology.ATTRIBUTES` are kept (-1 -> 0). AUs are -1 and V-A nan.
 With the landmark file the five points (left eye, right eye, nose, left and right mouth
 corner, "left" = image left as in our template) align each face without a detector.
+
+Without list_eval_partition.txt (a partial copy, such as the 9,000 official-train images of
+shared/data) the split is fixed by image id: the ids listed in list_attr_celeba.txt, sorted,
+first 80% train, next 10% val, last 10% test (`fallback_partition`); for ids 000001-009000 that
+is 1-7200 train, 7201-8100 val, 8101-9000 test. Without CelebA's identity file nothing keeps
+one person in one split: the same celebrity may appear in train and test (identity leakage,
+so held-out accuracy is somewhat optimistic).
+
+Without the landmark file the detector finds the faces; where it misses one, the face is placed
+by CelebA's own alignment (`ALIGNED_POINTS`, scaled to the image size): every image of
+img_align_celeba was warped so that the eyes and the mouth centre sit at fixed points.
 """
 
 from pathlib import Path
 
 import numpy as np
 
+from fatauva.template import TEMPLATE_POINTS, similarity_transform
 from fatauva.topology import ATTRIBUTES
 
 from .base import DatasetError, FaceIndex, IndexBuilder, check_split, numbered_lines, require_dir, shown
@@ -28,6 +41,12 @@ SPLITS = {"train": 0, "val": 1, "test": 2}
 ATTR_FILE = "list_attr_celeba.txt"
 PARTITION_FILE = "list_eval_partition.txt"
 LANDMARK_FILE = "list_landmarks_align_celeba.txt"
+PARTITION_SHARES = (0.8, 0.1)  # train, val shares of the sorted ids without a partition file
+# CelebA's alignment (`pos_align` of align_face_celeba.m, the MATLAB function that made
+# img_align_celeba): left eye, right eye and mouth centre of every aligned 178x218 image, in
+# 1-based MATLAB pixels.
+ALIGNED_SIZE = (178, 218)
+ALIGNED_EYES_MOUTH = np.array([[70.745, 112.0], [108.237, 112.0], [89.432, 153.514]])
 LANDMARK_NAMES = (
     "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y "
     "leftmouth_x leftmouth_y rightmouth_x rightmouth_y"
@@ -40,7 +59,11 @@ def celeba_index(root: str | Path, split: str = "train") -> FaceIndex:
     check_split(split, (*SPLITS, "all"), "CelebA")
     images = require_dir(root / "img_align_celeba", "CelebA images")
     attributes = read_attributes(find_annotation(root, ATTR_FILE), root)
-    partition = read_partition(find_annotation(root, PARTITION_FILE), root)
+    partition_path = find_annotation(root, PARTITION_FILE, required=False)
+    if partition_path is None:
+        partition = fallback_partition(list(attributes))
+    else:
+        partition = read_partition(partition_path, root)
     landmark_path = find_annotation(root, LANDMARK_FILE, required=False)
     landmarks = read_landmarks(landmark_path, root) if landmark_path else {}
     on_disk = {p.name for p in images.iterdir()}
@@ -53,9 +76,40 @@ def celeba_index(root: str | Path, split: str = "train") -> FaceIndex:
         if split != "all" and partition[name] != SPLITS[split]:
             continue
         builder.add(images / name, name, attributes=values, landmarks=landmarks.get(name))
+    if partition_path is None:
+        builder.notes.append(
+            f"no {PARTITION_FILE}: split 80/10/10 by sorted image id (identities may repeat)"
+        )
     if landmark_path is None:
         builder.notes.append(f"no {LANDMARK_FILE}: faces are found by the detector")
+    builder.centred = True
+    builder.alignment = ALIGNED_POINTS
     return builder.build()
+
+
+def fallback_partition(names: list[str]) -> dict[str, int]:
+    """Image name -> 0 train / 1 val / 2 test when CelebA's partition file is absent (module doc)."""
+    ordered = sorted(names)
+    n_train = round(PARTITION_SHARES[0] * len(ordered))
+    n_val = round(PARTITION_SHARES[1] * len(ordered))
+    return {name: 0 if k < n_train else 1 if k < n_train + n_val else 2 for k, name in enumerate(ordered)}
+
+
+def aligned_points() -> np.ndarray:
+    """CelebA's alignment as five template-order points (5, 2), fractions of image width and height.
+
+    The template's eyes and mouth centre are mapped onto CelebA's (`ALIGNED_EYES_MOUTH`) by a
+    similarity; its five points under that map are where CelebA puts them, so aligning an
+    img_align_celeba image by them gives exactly the template crop of CelebA's own framing.
+    """
+    unit = TEMPLATE_POINTS.astype(np.float64)
+    eyes_mouth = np.vstack([unit[:2], unit[3:].mean(axis=0)])
+    matrix = similarity_transform(eyes_mouth, ALIGNED_EYES_MOUTH - 1.0)  # 1-based -> 0-based pixels
+    pixels = unit @ matrix[:, :2].T + matrix[:, 2]
+    return ((pixels + 0.5) / np.array(ALIGNED_SIZE)).astype(np.float32)
+
+
+ALIGNED_POINTS = aligned_points()
 
 
 def find_annotation(root: Path, name: str, required: bool = True) -> Path | None:

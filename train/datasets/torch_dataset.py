@@ -1,5 +1,6 @@
 """The torch Dataset of a real dataset: cached template crops + labels -> training sample dicts."""
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ from torch.utils.data import Dataset
 
 from fatauva.template import to_tensor
 
-from ..preprocess import CropCache, CropFn, PrepareReport, default_crop, prepare_crops
+from ..preprocess import CropCache, CropFn, PrepareReport, default_crop, measure_alignment, prepare_crops
 from .base import FaceIndex
 
 TASKS = ("attributes", "aus", "va")
@@ -54,14 +55,22 @@ def cropped_dataset(
     workers: int = 0,
     progress: bool = True,
 ) -> tuple[CroppedFaceDataset, PrepareReport]:
-    """Crop (once, in `workers` processes) every image of `index`, drop the faceless ones, serve the rest."""
+    """Crop (once, in `workers` processes) every image of `index`, drop the faceless ones, serve the rest.
+
+    In a set of face-centred crops (`index.centred`) a face the detector misses is placed by the
+    set's framing: `index.alignment` if known, else measured on the set (`measure_alignment`).
+    """
     cache = CropCache(cache_root, input_size)
+    alignment = index.alignment
+    if alignment is None and index.centred:
+        alignment = partial(measure_alignment, index.paths)
     report = prepare_crops(
         index.paths,
         cache,
         crop_fn,
         landmarks=index.landmarks,
         boxes=index.boxes,
+        alignment=alignment if index.centred else None,
         workers=workers,
         progress=progress,
         desc=f"crops {index.name}",
