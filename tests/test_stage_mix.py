@@ -49,7 +49,8 @@ def fake_sources(monkeypatch):
         seen[(name, split)] = root
         return FakeCrops(name, split, sizes[name] if split == "train" else 5), None
 
-    def teacher_aus(paths, cache_dir, margin=0.0):
+    def teacher_aus(paths, cache_dir, margin=0.0, min_auc=0.0):
+        seen["teacher"] = {"margin": margin, "min_auc": min_auc}
         taught = np.zeros((len(paths), 14), np.int64)
         taught[:, 0] = 0  # the teacher says AU1 is absent everywhere
         taught[:, 6] = 1  # and AU12 present everywhere
@@ -83,3 +84,17 @@ def test_without_the_teacher_real_photos_keep_their_unlabelled_aus(fake_sources)
     cfg = load_config(None, ["--stage1.mix=genki4k:1,celeba:1", "--stage1.balance=false"])
     data = stages.stage_data(cfg, 1, 8)
     assert (data.train.labels("aus")[1:, 6] == -1).all()
+
+
+def test_the_teacher_gets_the_configured_margin_and_weak_au_cut(fake_sources):
+    cfg = load_config(
+        None,
+        [
+            "--stage2.mix=genki4k:1",
+            "--stage2.teacher_aus=true",
+            "--teacher_margin=0.1",
+            "--teacher_min_auc=0.75",
+        ],
+    )
+    stages.stage_data(cfg, 2, 8)
+    assert fake_sources["teacher"] == {"margin": 0.1, "min_auc": 0.75}

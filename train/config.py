@@ -90,6 +90,9 @@ class TrainConfig:
     teacher_dir: str = "cache/teacher"  # the AU teacher's cached blendshapes (python -m train.teacher)
     # Teacher scores within this distance below an AU's threshold stay unlabelled (train.teacher_map).
     teacher_margin: float = 0.0
+    # Teacher labels kept only for the AUs whose CK+ AUC (train.teacher_map.CKPLUS_AUC) reaches this;
+    # the others stay unlabelled on real photos and are learnt from SynthFACS alone. 0 keeps all.
+    teacher_min_auc: float = 0.0
     synth_mode: str = "emotion"  # FaceParams.random mode of the SynthFACS splits
     # SynthFACS train faces rendered once (num_workers processes) and reused by every epoch and
     # stage, flipped at random (train.datasets.synthpool); 0 = render every sample on the fly.

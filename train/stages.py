@@ -151,7 +151,12 @@ def _real_source(
         from train.teacher_map import teacher_aus
 
         for data in (train, val):
-            taught = teacher_aus(list(data.index.paths), cfg.teacher_dir, margin=cfg.teacher_margin)
+            taught = teacher_aus(
+                list(data.index.paths),
+                cfg.teacher_dir,
+                margin=cfg.teacher_margin,
+                min_auc=cfg.teacher_min_auc,
+            )
             data.index.aus = np.where(data.index.aus >= 0, data.index.aus, taught)
     return Flipped(train), _spread(val, val_size)
 
