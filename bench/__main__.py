@@ -6,10 +6,9 @@ How OpenMP threads wait between parallel ops is chosen from the load on the core
 the caller sets OMP_WAIT_POLICY: the machine's 2 cores are shared with other processes. When
 they are busy (1-min load average above the core count), spin-waiting makes every parallel
 op of a batch-1 forward stall a scheduler time slice on a descheduled partner thread, and
-PASSIVE waiting is far faster; on idle cores, PASSIVE pays a thread wake-up per op. Measured
-with the default model (forward/roofline): idle cores 1.47 ACTIVE vs 2.25 PASSIVE; load 4-5
-3.8-4.7 ACTIVE vs 1.22-1.29 PASSIVE. The policy is read once, when torch's OpenMP runtime
-loads, hence it is set here before any section imports torch.
+PASSIVE waiting is far faster; on idle cores, PASSIVE pays a thread wake-up per op
+(measurements: docs/speed.md). The policy is read once, when torch's OpenMP runtime loads,
+hence it is set here before any section imports torch.
 """
 
 import argparse
@@ -28,7 +27,7 @@ def _omp_wait_policy() -> str:
 os.environ.setdefault("OMP_WAIT_POLICY", _omp_wait_policy())
 
 # Rendering first: with ACTIVE waiting, the OpenMP threads the model section leaves behind spin on a
-# core for the rest of the process and took ~30 % from the rendering workers (400 vs 580 faces/s).
+# core for the rest of the process and slow the rendering workers (docs/speed.md).
 SECTIONS = ["bench.synth", "bench.model", "bench.augment", "bench.app"]
 
 

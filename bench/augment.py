@@ -1,7 +1,7 @@
 """What appearance augmentation (train.augment) adds to a stage-1 training step.
 
 One batch of 64 SynthFACS-sized inputs; the augmentation of `bundled.json` and one optimiser step of
-the default network with the stage-1 loss of that config (attributes plus AUs) are timed in
+the shipped network with the stage-1 loss of that config (attributes plus AUs) are timed in
 alternating rounds, so load from other processes hits both alike. The ratio is the figure to read.
 """
 

@@ -1,4 +1,4 @@
-"""Forward cost of the default FatauvaNet against the machine's float32 matmul roofline.
+"""Forward cost of the shipped FatauvaNet (`FatauvaConfig()`) against the machine's float32 matmul roofline.
 
 roofline = FLOPs of one forward (torch.utils.flop_counter: convolutions and matmuls) divided
 by the rate of a large float32 `torch.mm` on the same threads. The matmul and the forward are

@@ -1,4 +1,4 @@
-"""SynthFACS rendering speed, alone and against one training step of the default FatauvaNet.
+"""SynthFACS rendering speed, alone and against one training step of the shipped FatauvaNet.
 
 - synth_faces_per_s: faces of the train split rendered per second at 112 px (parameters drawn,
   face drawn, no masks: what SynthFACSDataset does) by 2 worker processes (the machine's cores);
@@ -50,7 +50,7 @@ def _rate(fn, n: int) -> float:
 
 
 def train_step_seconds() -> float:
-    """Median seconds of one stage-1 step of the default model on a batch of 64."""
+    """Median seconds of one stage-1 step of the shipped model (FatauvaConfig()) on a batch of 64."""
     torch.manual_seed(0)
     model = FatauvaNet()
     model.set_stage(1)

@@ -56,33 +56,30 @@ class FatauvaConfig:
     height against the eye, lip line against the corners) at a fraction of the parameters of
     a 14 x 14 flatten. Checkpoints written before the setting existed are global averages.
 
-    Defaults (3.8 M parameters, 2.4 GFLOPs at 112 px; core and branch maps 14x14, so a
-    Grad-CAM cell is 8 px) were chosen with `python -m bench` on the shared 2-core CPU: the
-    batch-1 forward/roofline ratio, first on a quiet machine with OpenMP spin-waiting, then
-    under other agents' load with OMP_WAIT_POLICY=PASSIVE (the bench default):
-    core (64, 128, 192), 1.5 GFLOPs: 1.9-2.1 / 1.4-1.5; (64, 128, 256), 1.9 GFLOPs:
-    1.75-1.85 / 1.3; (96, 192, 256), 2.4 GFLOPs: 1.46-1.65 / 1.2-1.3, 18-22 ms quiet. Wider branches
-    (part 96, AU 48, V-A 96) gained nothing more: the small grouped branch convolutions are
-    bound by per-call overhead, so a wider core, not wider branches, lowers the ratio.
+    The defaults are the shipped configuration: the network the bundled weights, the app and
+    `python -m bench` run, equal to the "model" section of `train/configs/bundled.json` (0.77 M
+    parameters, 0.44 GFLOPs at 112 px; core and branch maps 14x14, so a Grad-CAM cell is 8 px).
+    Other sizes are named presets (`PRESETS`, `FatauvaConfig.preset`); how their widths were
+    chosen is in docs/speed.md.
     """
 
     input_size: int = DEFAULT_INPUT_SIZE
     va_head: str = "reg"
     use_au_layer: bool = True
-    stem_width: int = 32
-    core_widths: tuple[int, ...] = (96, 192, 256)
+    stem_width: int = 16
+    core_widths: tuple[int, ...] = (32, 64, 96)
     core_strides: tuple[int, ...] = (2, 2, 1)
     core_blocks: tuple[int, ...] = (2, 3, 3)
-    part_width: int = 64
+    part_width: int = 48
     part_stride: int = 1
     part_blocks: int = 2
-    au_width: int = 32
+    au_width: int = 16
     au_stride: int = 1
     au_blocks: int = 2
-    va_width: int = 64
+    va_width: int = 32
     va_blocks: int = 2
     reduction: int = 2
-    fc_hidden: tuple[int, int] = (128, 64)
+    fc_hidden: tuple[int, int] = (64, 32)
     dropout: float = 0.0
     head_grid: int = 1
 
@@ -98,6 +95,29 @@ class FatauvaConfig:
             raise ValueError(f"head_grid must be at least 1 (1 = global average pool), got {self.head_grid}")
         if not len(self.core_widths) == len(self.core_strides) == len(self.core_blocks):
             raise ValueError("core_widths, core_strides and core_blocks must have the same length")
+
+    @classmethod
+    def preset(cls, name: str, **overrides: object) -> "FatauvaConfig":
+        """The named size `name` of PRESETS, with `overrides` on top."""
+        if name not in PRESETS:
+            raise ValueError(f"no FatauvaConfig preset {name!r}; presets: {', '.join(PRESETS)}")
+        return cls(**{**PRESETS[name], **overrides})
+
+
+# Named sizes, as settings over the defaults. "shipped" is the default itself; "wide" (3.8 M
+# parameters, 2.4 GFLOPs at 112 px) is the width `python -m bench` favoured on this CPU before any
+# was trained at it (docs/speed.md); no bundled weights have it.
+PRESETS: dict[str, dict[str, object]] = {
+    "shipped": {},
+    "wide": {
+        "stem_width": 32,
+        "core_widths": (96, 192, 256),
+        "part_width": 64,
+        "au_width": 32,
+        "va_width": 64,
+        "fc_hidden": (128, 64),
+    },
+}
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""FatauvaNet as specified in notes/API.md: shapes, names, fusion, Hub roundtrip, ablation wiring."""
+"""FatauvaNet: shapes, names, fusion, Hub roundtrip, ablation wiring."""
 
 import pytest
 import torch
