@@ -130,7 +130,7 @@ def test_center_loss_centres_are_buffers_not_parameters():
 
 
 def test_va_regression_loss_sums_smooth_l1_and_lambda_centre_loss_per_target_ignoring_nan():
-    criterion = VARegressionLoss(feat_dim=2, t=1.0, lam=0.1).eval()
+    criterion = VARegressionLoss(feat_dim=2, t_paper=5.0, lam=0.1).eval()  # t = 1 on [-1, 1]
     pred = torch.tensor([[0.5, 0.0], [0.0, 0.0]])
     embedding = torch.tensor([[[1.0, 0.0], [0.0, 2.0]], [[3.0, 4.0], [9.0, 9.0]]])
     targets = torch.tensor([[0.0, 0.0], [-2.0, float("nan")]])
@@ -141,6 +141,14 @@ def test_va_regression_loss_sums_smooth_l1_and_lambda_centre_loss_per_target_ign
     assert terms.center.item() == pytest.approx(8.5)
     assert terms.total.item() == pytest.approx(0.8125 + 0.1 * 8.5)
     assert criterion(pred, embedding, targets).item() == pytest.approx(terms.total.item())
+
+
+def test_va_regression_loss_takes_the_turning_point_in_the_papers_units():
+    """t_paper = 1 (one class step of -5..5) is 0.2 on [-1, 1]: an error of 0.3 is past it."""
+    criterion = VARegressionLoss(feat_dim=1, t_paper=1.0, lam=0.0)
+    assert criterion.t == pytest.approx(0.2)
+    loss = criterion(torch.tensor([[0.3, 0.1]]), torch.zeros(1, 2, 1), torch.zeros(1, 2))
+    assert loss.item() == pytest.approx((0.3 - 0.2 + 0.5 * 0.2**2) + 0.5 * 0.1**2)
 
 
 def test_va_regression_loss_gives_gradients_to_predictions_and_embeddings():

@@ -100,7 +100,9 @@ class TrainConfig:
     # autocast: "auto" = fp16 on CUDA, bf16 on a CPU with native bf16 (AVX512-BF16 / AMX), else fp32;
     # or "fp32", "bf16", "fp16" (CUDA only). Evaluation always runs in fp32.
     precision: str = "auto"
-    va_t: float = 1.0  # smooth-l1 turning point t, eq. 2
+    # Eq. 2's smooth-l1 turning point t in the paper's -5..5 V-A units; the loss runs on [-1, 1]
+    # values with t / 5 (fatauva.losses.VARegressionLoss says why).
+    va_t_paper: float = 5.0
     va_center_lambda: float = 0.01  # weight of the centre loss, eq. 1
     eval_size: int = 2000  # SynthFACS test faces scored for the final model card
     eval_batch_size: int = 128

@@ -43,7 +43,9 @@ class StageObjective(nn.Module):
         self.au_weight = cfg.stage(stage).au_weight if stage == 1 else 0.0
         self.va_loss: VARegressionLoss | None = None
         if stage == 3 and model.config.va_head == "reg":
-            self.va_loss = VARegressionLoss(model.config.fc_hidden[-1], t=cfg.va_t, lam=cfg.va_center_lambda)
+            self.va_loss = VARegressionLoss(
+                model.config.fc_hidden[-1], t_paper=cfg.va_t_paper, lam=cfg.va_center_lambda
+            )
 
     def forward(self, images: Tensor, targets: Tensor, au_targets: Tensor | None = None) -> Tensor:
         if self.au_weight:
