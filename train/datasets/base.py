@@ -3,7 +3,7 @@
 An adapter reads only label files and directory listings; no image is decoded here. The
 pixels are cropped once by `train.preprocess` and served by `train.datasets.torch_dataset`.
 
-Label conventions (the training sample contract of notes/API.md):
+Label conventions (the training sample contract every adapter yields):
 - attributes: int64 (N, 10) in `topology.ATTRIBUTES` order, 1 present, 0 absent, -1 unlabelled;
 - aus: int64 (N, 14) in `topology.AUS` order, same coding; an AU the dataset does not code is -1,
   which the masked loss skips;

@@ -1,6 +1,6 @@
 """SynthFACS as a training dataset: rendered on the fly in the template crop, no files, no cropping.
 
-`fatauva.synthfacs.SynthFACSDataset` already yields the training sample dict of notes/API.md;
+`fatauva.synthfacs.SynthFACSDataset` already yields the training sample dict of train/datasets/base.py;
 this wrapper adds what the trainer asks of every dataset: `labels(task)`, the label arrays the
 balance sampler weighs, computed from each face's parameters without rendering it.
 """

@@ -16,7 +16,7 @@ TASKS = ("attributes", "aus", "va")
 
 
 class CroppedFaceDataset(Dataset):
-    """Samples of the notes/API.md contract from a `FaceIndex` whose crops are all in `cache`.
+    """Samples of the train/datasets/base.py contract from a `FaceIndex` whose crops are all in `cache`.
 
     Each sample: "image" float32 (3, S, S) from `fatauva.template.to_tensor`; "attributes"
     int64 (10,) and "aus" int64 (14,) with -1 = unlabelled; "va" float32 (2,) nan = unlabelled.
