@@ -214,16 +214,6 @@ def align_face(image: np.ndarray, landmarks: np.ndarray, input_size: int = DEFAU
     )
 
 
-def crop_largest_face(
-    image: np.ndarray, input_size: int = DEFAULT_INPUT_SIZE
-) -> tuple[FaceBox, np.ndarray] | None:
-    """The largest face of a photo and its aligned (input_size, input_size, 3) crop; None if no face."""
-    faces = detect_faces(image)
-    if not faces:
-        return None
-    return faces[0], align_face(image, faces[0].landmarks, input_size)
-
-
 def landmarks_68(image: np.ndarray, face: FaceBox) -> np.ndarray:
     """The 68 iBUG 300-W points of a detected face, (68, 2) float32 (x, y) in `image` pixels.
 

@@ -179,11 +179,6 @@ def va_source_groups(
     return groups
 
 
-def _va_sources(use_au_layer: bool) -> tuple[str, ...]:
-    """Branch feature names of Con_Val then Con_Aro, flattened (`va_source_groups`)."""
-    return tuple(name for group in va_source_groups(use_au_layer).values() for name in group)
-
-
 class FatauvaNet(
     nn.Module,
     PyTorchModelHubMixin,
@@ -233,7 +228,6 @@ class FatauvaNet(
         # -> 2 rPoly-3 blocks -> 3 FC layers (§4.1.3). Each target's input is padded with zero
         # channels to the longest one, so that the 1x1 reductions stay one grouped conv.
         self.va_groups = va_source_groups(c.use_au_layer)
-        self.va_sources = tuple(name for group in self.va_groups.values() for name in group)
         source_width = c.au_width if c.use_au_layer else c.part_width
         self._va_input_width = max(len(g) for g in self.va_groups.values()) * source_width
         self.va_branches = nn.Sequential(

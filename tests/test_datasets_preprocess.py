@@ -135,7 +135,7 @@ def test_default_crop_aligns_given_landmarks_without_the_detector(monkeypatch):
     def no_detector(*args, **kwargs):
         raise AssertionError("the detector must not run when landmarks are given")
 
-    monkeypatch.setattr(faces, "crop_largest_face", no_detector)
+    monkeypatch.setattr(faces, "detect_faces", no_detector)
     image = np.zeros((200, 200, 3), np.uint8)
     points = template_points(100) * 1.5 + 20  # the template, scaled and shifted
     cv2.circle(image, tuple(int(v) for v in points[2]), 4, (255, 255, 255), -1)  # a dot on the nose

@@ -136,11 +136,3 @@ def test_a_small_face_is_found_by_upsampling():
     tiny = cv2.resize(read_rgb(london_files()[0]), (110, 110), interpolation=cv2.INTER_AREA)
     assert len(faces.detect_faces(tiny)) == 1
     assert faces.detect_faces(tiny, min_face=80) == []
-
-
-def test_crop_largest_face_is_the_aligned_crop_of_the_largest_detection():
-    image = read_rgb(london_files("smiling")[0])
-    face, crop = faces.crop_largest_face(image, SIZE)
-    largest = detections(london_files("smiling")[0])[0]
-    assert (face.x0, face.y0, face.x1, face.y1) == (largest.x0, largest.y0, largest.x1, largest.y1)
-    np.testing.assert_array_equal(crop, faces.align_face(image, face.landmarks, SIZE))

@@ -4,6 +4,8 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+import torch
+from torch.utils.data import WeightedRandomSampler
 
 from fatauva.topology import AUS
 from train.sampling import (
@@ -11,7 +13,6 @@ from train.sampling import (
     binary_balance_weights,
     va_balance_weights,
     va_bins,
-    weighted_sampler,
 )
 
 N = 4000
@@ -51,7 +52,8 @@ def bin_entropy(va: np.ndarray, target: int) -> float:
 
 
 def drawn(weights: np.ndarray, seed: int = 0) -> np.ndarray:
-    return np.array(list(weighted_sampler(weights, seed=seed)))
+    """The trainer's draw in one process."""
+    return np.array(list(DistributedWeightedSampler(weights, num_replicas=1, rank=0, seed=seed)))
 
 
 def test_binary_weights_are_the_inverse_share_of_each_value():
@@ -109,8 +111,9 @@ def test_the_draw_is_deterministic_for_a_seed():
 
 def test_one_replica_draws_exactly_what_the_weighted_random_sampler_draws():
     weights = va_balance_weights(va_values())
-    single = DistributedWeightedSampler(weights, num_replicas=1, rank=0, seed=5)
-    assert list(single) == drawn(weights, seed=5).tolist()
+    generator = torch.Generator().manual_seed(5)
+    torch_draw = WeightedRandomSampler(torch.as_tensor(weights), len(weights), generator=generator)
+    assert drawn(weights, seed=5).tolist() == list(torch_draw)
 
 
 def test_ranks_split_one_weighted_draw_between_them():

@@ -8,7 +8,7 @@ from torch import nn
 
 from fatauva import topology
 from fatauva.blocks import RPoly
-from fatauva.model import FatauvaConfig, FatauvaNet, _va_sources
+from fatauva.model import FatauvaConfig, FatauvaNet, va_source_groups
 
 # Table 2: attribute layer -> attribute FC layers.
 PAPER_TABLE_2 = {
@@ -86,13 +86,16 @@ def test_every_head_sits_on_the_branch_the_tables_name():
 
 
 def test_va_layer_reads_con_val_then_con_aro():
-    assert _va_sources(use_au_layer=True) == tuple(f"au.{b}" for b in topology.CON_VAL + topology.CON_ARO)
+    assert va_source_groups(use_au_layer=True) == {
+        "valence": tuple(f"au.{b}" for b in topology.CON_VAL),
+        "arousal": tuple(f"au.{b}" for b in topology.CON_ARO),
+    }
 
 
 def test_fatva_ablation_reads_the_parts_of_the_con_val_and_con_aro_branches():
     # Without the AU layer, valence and arousal both read the eyes, eyebrows and mouth parts
     # (the parts of their AU branches in Table 3); the face part feeds neither.
     per_target = ("part.eyes", "part.eyebrows", "part.mouth")
-    assert _va_sources(use_au_layer=False) == per_target + per_target
+    assert va_source_groups(use_au_layer=False) == {"valence": per_target, "arousal": per_target}
     model = FatauvaNet(FatauvaConfig(use_au_layer=False))
     assert model.va_branches[0][0].in_channels == 2 * 3 * model.config.part_width

@@ -13,21 +13,18 @@ resampling (train.sampling) keeps working per label inside each source:
 A source's share is the expected fraction of every batch it fills, whatever its size.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import ConcatDataset, Dataset
 
-from train.config import parse_pairs
 from train.datasets.torch_dataset import TASKS
 
 
 class MixedDataset(ConcatDataset):
-    """Sources concatenated in order, with their labels concatenated for `train.sampling`.
-
-    names[k] is the name of source k; `source_of(i)` says which source sample i comes from.
-    """
+    """Sources concatenated in order, with their labels concatenated for `train.sampling`;
+    names[k] is the name of source k."""
 
     def __init__(self, names: Sequence[str], sources: Sequence[Dataset]):
         if len(names) != len(sources) or not names:
@@ -40,9 +37,6 @@ class MixedDataset(ConcatDataset):
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
         return np.concatenate([np.asarray(d.labels(task)) for d in self.datasets])
-
-    def source_of(self, i: int) -> str:
-        return self.names[int(np.searchsorted(self.cumulative_sizes, i, side="right"))]
 
     def sizes(self) -> dict[str, int]:
         return {n: len(d) for n, d in zip(self.names, self.datasets, strict=True)}
@@ -86,12 +80,3 @@ class Flipped(Dataset):
         if torch.rand(()) < 0.5:
             sample = {**sample, "image": sample["image"].flip(-1)}
         return sample
-
-
-def parse_mix(value: Mapping[str, float] | str) -> dict[str, float]:
-    """A mix as a dict {source: share}: from a dict, a JSON object, or `name:share,name:share`."""
-    items = dict(value) if isinstance(value, Mapping) else parse_pairs(value)
-    try:
-        return {str(k): float(v) for k, v in items.items()}
-    except (TypeError, ValueError):
-        raise ValueError(f"mix shares must be numbers, got {items!r}") from None

@@ -3,8 +3,7 @@
 The photos of `<repo>/../shared/realfaces` (README there): the London set, each person neutral
 and smiling, split by person into `dev` and `test` (labels/london_faces.csv), and the Canada set
 (neutral). Every photo is aligned the way the app aligns it (the largest face of
-fatauva.faces.detect_faces, cut by fatauva.faces.align_face: crop_largest_face, with the face
-count kept) and scored with:
+fatauva.faces.detect_faces, cut by fatauva.faces.align_face, with the face count kept) and scored with:
 
 - smile_auc / smile_auc_dev: AUC of P(Smiling), smiling vs neutral, London `test` / `dev` split;
 - smile_accuracy / smile_accuracy_dev: the same photos at P > 0.5;

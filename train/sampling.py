@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.utils.data import Sampler, WeightedRandomSampler
+from torch.utils.data import Sampler
 
 from fatauva.losses import quantize_va
 from fatauva.topology import VA_CLASS_VALUES
@@ -87,21 +87,9 @@ def _finish(value_weights: np.ndarray, labelled: np.ndarray, max_ratio: float) -
     return np.minimum(weights, max_ratio * np.median(weights))
 
 
-def weighted_sampler(
-    weights: np.ndarray, num_samples: int | None = None, seed: int = 0
-) -> WeightedRandomSampler:
-    """A single-process sampler drawing `num_samples` (default N) indices with replacement."""
-    generator = torch.Generator().manual_seed(seed)
-    return WeightedRandomSampler(
-        torch.as_tensor(weights, dtype=torch.double),
-        num_samples or len(weights),
-        replacement=True,
-        generator=generator,
-    )
-
-
 class DistributedWeightedSampler(Sampler[int]):
-    """The weighted draw of `weighted_sampler`, split across the ranks of a torchrun job.
+    """A weighted draw with replacement (torch's WeightedRandomSampler's), split across the ranks of
+    a torchrun job; with one replica, what the single-process trainer draws.
 
     Every rank draws the same `num_samples` indices per epoch (seeded by seed + epoch) and keeps
     every `num_replicas`-th one from its rank: ranks see disjoint slices of one weighted draw.
