@@ -267,8 +267,7 @@ class FatauvaNet(
         """What stage `stage` of §3 trains on, running the layers up to that stage only:
         1 -> (attribute_logits, None), 2 -> (au_logits, None), 3 -> (va_logits, va_embedding),
         shaped as in FatauvaOutput. Stage 1 skips the AU and V-A layers, which its loss never
-        reads (a bundled-config stage-1 epoch on the 2-core CPU: 91.5 s instead of 95.6 s); the
-        values equal those of `forward`."""
+        reads (docs/speed.md); the values equal those of `forward`."""
         if stage not in (1, 2, 3):
             raise ValueError(f"stage must be 1, 2 or 3, got {stage!r}")
         features = self.part_maps(x)
