@@ -17,20 +17,11 @@ from huggingface_hub import HfApi
 from fatauva import checkpoint
 from fatauva.checkpoint import CheckpointError, file_sha256, load_model, probe_hub, push_model, save_model
 from fatauva.metrics import binary_report
-from fatauva.model import FatauvaConfig, FatauvaNet
+from fatauva.model import FatauvaNet
+from tests.tiny import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = FatauvaConfig(
-    input_size=32,
-    stem_width=8,
-    core_widths=(8, 16),
-    core_strides=(2, 2),
-    core_blocks=(1, 1),
-    part_width=8,
-    au_width=4,
-    va_width=8,
-    fc_hidden=(8, 4),
-)
+SMALL = tiny_config()
 
 
 @pytest.fixture(autouse=True)

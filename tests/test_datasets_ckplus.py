@@ -84,36 +84,27 @@ def test_a_coded_frame_without_its_image_is_skipped_and_counted(tmp_path):
     assert index.notes == ["2 coded frames without an image: skipped"]
 
 
-def test_an_au_code_other_than_0_or_1_names_file_and_line(tmp_path):
-    root = write_ckplus(tmp_path)
-    lines = (root / "au_labels.csv").read_text().splitlines()
-    lines[3] = lines[3].replace("S011_002_00000020.png,0", "S011_002_00000020.png,2", 1)
-    (root / "au_labels.csv").write_text("\n".join(lines) + "\n")
-    with pytest.raises(DatasetError, match=r"^au_labels.csv line 4: AU1 must be 0 or 1, got '2'$"):
-        ckplus_index(root, "all")
-
-
-def test_a_short_row_names_file_and_line(tmp_path):
-    root = write_ckplus(tmp_path)
-    path = root / "au_labels.csv"
-    path.write_text(path.read_text() + "S999_001_00000001.png,1,0\n")
-    with pytest.raises(DatasetError, match=r"^au_labels.csv line 7: expected 21 fields, got 3$"):
-        ckplus_index(root, "all")
-
-
-def test_an_unknown_emotion_names_file_and_line(tmp_path):
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (
+            "S011_002_00000020.png,0",
+            "S011_002_00000020.png,2",
+            r"^au_labels.csv line 4: AU1 must be 0 or 1, got '2'$",
+        ),
+        (None, "S999_001_00000001.png,1,0\n", r"^au_labels.csv line 7: expected 21 fields, got 3$"),
+        (",surprise,", ",bored,", r"^au_labels.csv line 5: unknown emotion 'bored'$"),
+        (",subject,", ",person,", r"^au_labels.csv line 1: header lacks the columns subject$"),
+    ],
+    ids=["au-code", "short-row", "emotion", "header"],
+)
+def test_a_bad_label_file_names_file_line_and_fault(tmp_path, old, new, message):
+    """`old` replaced by `new` (None: `new` appended as a row)."""
     root = write_ckplus(tmp_path)
     path = root / "au_labels.csv"
-    path.write_text(path.read_text().replace(",surprise,", ",bored,"))
-    with pytest.raises(DatasetError, match=r"^au_labels.csv line 5: unknown emotion 'bored'$"):
-        ckplus_index(root, "all")
-
-
-def test_a_header_without_the_subject_column_is_an_error(tmp_path):
-    root = write_ckplus(tmp_path)
-    path = root / "au_labels.csv"
-    path.write_text(path.read_text().replace(",subject,", ",person,"))
-    with pytest.raises(DatasetError, match=r"^au_labels.csv line 1: header lacks the columns subject$"):
+    text = path.read_text()
+    path.write_text(text + new if old is None else text.replace(old, new, 1))
+    with pytest.raises(DatasetError, match=message):
         ckplus_index(root, "all")
 
 

@@ -11,14 +11,11 @@ import pytest
 
 from fatauva import topology
 from fatauva.checkpoint import save_model, untrained_model
-from fatauva.model import FatauvaConfig
+from tests.tiny import tiny_config
 from train import evaluate
 from train.evaluate import Predictions, report
 
-TINY = FatauvaConfig(
-    input_size=32, stem_width=8, core_widths=(8,), core_strides=(2,), core_blocks=(1,), part_width=8,
-    part_blocks=1, au_width=4, au_blocks=1, va_width=8, va_blocks=1, fc_hidden=(8, 8),
-)  # fmt: skip
+TINY = tiny_config()
 REALFACES = Path(__file__).resolve().parents[2] / "shared" / "realfaces"
 
 

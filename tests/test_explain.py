@@ -11,26 +11,17 @@ from explain import cam, flow, gate, maps, occlusion, parts
 from explain.explanation import explain_face
 from explain.targets import TARGET_NAMES, TARGETS, scores, target
 from fatauva import topology
-from fatauva.model import FatauvaConfig, FatauvaNet
+from fatauva.model import FatauvaNet
 from fatauva.template import template_points, to_tensor
+from tests.tiny import tiny_config
 
-TINY = dict(
-    input_size=32,
-    stem_width=8,
-    core_widths=(8, 16),
-    core_strides=(2, 1),
-    core_blocks=(1, 1),
-    part_width=8,
-    au_width=4,
-    va_width=8,
-    fc_hidden=(8, 4),
-)
+TINY = dict(core_strides=(2, 1))  # over tests.tiny: 8 x 8 branch maps at 32 px
 
 
 def tiny(head_grid: int = 1, seed: int = 0) -> FatauvaNet:
     """A small model whose BN statistics are not the identity (maps with real structure)."""
     torch.manual_seed(seed)
-    model = FatauvaNet(FatauvaConfig(**TINY, head_grid=head_grid))
+    model = FatauvaNet(tiny_config(**TINY, head_grid=head_grid))
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
@@ -203,7 +194,7 @@ def test_occlusion_finds_the_only_pixels_a_target_reads():
             out.au_logits[:, topology.AUS.index(12), 0] = 0
             return out
 
-    model = TopLeft(FatauvaConfig(**TINY)).eval()
+    model = TopLeft(tiny_config(**TINY)).eval()
     x = torch.ones(1, 3, 32, 32)
     ref = occlusion.occlusion_map(model, x, target("AU12"), window=8, stride=8)
     assert ref[:16, :16].min() > 0.99 and ref[16:, :].max() == 0 and ref[:, 16:].max() == 0

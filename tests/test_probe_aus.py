@@ -12,17 +12,15 @@ from sklearn.linear_model import LogisticRegression
 from experiments import probe_aus
 from fatauva import topology
 from fatauva.metrics import roc_auc
-from fatauva.model import FatauvaConfig, FatauvaNet
+from fatauva.model import FatauvaNet
 from fatauva.synthfacs.dataset import face_params
 from fatauva.synthfacs.render import render
+from tests.tiny import tiny_config
 from train.datasets.synthpool import render_pool
 
 pytestmark = pytest.mark.experiment  # a study, not the product: deselect with -m 'not experiment'
 
-TINY = FatauvaConfig(
-    input_size=56, stem_width=8, core_widths=(8, 16), core_strides=(2, 2), core_blocks=(1, 1),
-    part_width=8, au_width=4, va_width=8, fc_hidden=(8, 4),
-)  # fmt: skip
+TINY = tiny_config(input_size=56)
 
 
 def test_neutral_faces_have_every_au_off_and_differ_from_each_other():

@@ -10,18 +10,16 @@ import pytest
 import torch
 
 from experiments import probe_traits
-from fatauva.model import FatauvaConfig, FatauvaNet
+from fatauva.model import FatauvaNet
 from fatauva.synthfacs.attributes import attribute_values
 from fatauva.synthfacs.dataset import face_params
 from fatauva.synthfacs.render import render
 from fatauva.template import to_tensor
+from tests.tiny import tiny_config
 
 pytestmark = pytest.mark.experiment  # a study, not the product: deselect with -m 'not experiment'
 
-TINY = FatauvaConfig(
-    input_size=56, stem_width=8, core_widths=(8, 16), core_strides=(2, 2), core_blocks=(1, 1),
-    part_width=8, au_width=4, va_width=8, fc_hidden=(8, 4),
-)  # fmt: skip
+TINY = tiny_config(input_size=56)
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "realfaces"
 
 
