@@ -6,27 +6,121 @@ or write it to a local folder (how the bundled weights in weights/ are made).
     python -m train.publish --checkpoint runs/bundled/model --out weights \
         --eval-json synthfacs_test.json --eval-json realfaces.json
 
+    python -m train.publish --readme-table weights
+
 The folder is what train.train saved with fatauva.checkpoint.save_model (model.safetensors +
 config.json + metrics.json + README.md). It is loaded strictly (so broken weights never reach
 the Hub) and uploaded as one commit by fatauva.checkpoint.push_model, which writes the card
 again with the metrics of `--eval-json` (the JSON of train.evaluate; several are kept side by
 side under "<data>_<split>") or, without it, those saved in the folder. The training command,
 data sentence and limitations of the card are kept.
+
+`--readme-table FOLDER` prints the README's results table from FOLDER/metrics.json (the one
+source of every figure the README, the model card and the app show), the paper's figures beside
+ours from PAPER where the paper has a comparable one (tests/test_one_source.py checks the README).
 """
 
 import argparse
 import re
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fatauva.checkpoint import load_model, push_model, save_model
+from fatauva.checkpoint import METRICS_NAME, load_model, push_model, save_model
 from train.config import read_json
+from train.scorecard import dotted
 
 # Sections of our own card template (fatauva/model_card.md) that publishing keeps.
 _COMMAND = re.compile(r"## How these weights were made\s*```bash\n(.*?)\n```", re.DOTALL)
 _TRAINED_ON = re.compile(r"## Training data\s*\n(.*?)\n\s*## ", re.DOTALL)
 _LIMITATIONS = re.compile(r"## Limitations\s*\n(.*?)\n\s*## ", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class PaperFigure:
+    """A figure printed in the paper: FATAUVA-Net's and its peers' (reference or name -> value)."""
+
+    source: str
+    ours: float
+    peers: dict[str, float] = field(default_factory=dict)
+
+
+# The paper's figures (Chang, Hsu, Chien, CVPRW 2017), as printed in its tables. Its V-A figures
+# (Aff-Wild MSE and CCC, Fig. 9-10) are bar charts without printed values, so none is quoted.
+PAPER: dict[str, PaperFigure] = {
+    "attribute_accuracy": PaperFigure(
+        "Table 4, CelebA test partition, mean of the 10 attributes", 0.9134, {"[32]": 0.9073, "[14]": 0.9154}
+    ),
+    "au_auc": PaperFigure(
+        "Table 5, BP4D (FERA2015), mean of 11 AUs", 0.698, {"DRML": 0.562, "EAC-Net": 0.774}
+    ),
+    "au_f1": PaperFigure(
+        "Table 6, BP4D (FERA2015), mean of 11 AUs", 0.516, {"DRML": 0.462, "EAC-Net": 0.541}
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One row of the README's results table: a figure of metrics.json[evaluation] at `key`."""
+
+    what: str
+    metric: str
+    evaluation: str  # a top-level key of metrics.json: train.scorecard's <data>_<split>
+    key: str  # dotted key inside that evaluation
+    paper: str = ""  # a key of PAPER where the paper has a comparable figure
+
+
+RESULT_ROWS: tuple[ResultRow, ...] = (
+    ResultRow(
+        "Attributes, CelebA held-out ids",
+        "mean accuracy",
+        "celeba_test",
+        "attributes.mean_accuracy",
+        "attribute_accuracy",
+    ),
+    ResultRow("AUs, CK+ (every coded frame)", "mean AUC", "ckplus_all", "aus.mean_auc", "au_auc"),
+    ResultRow("AUs, CK+ (every coded frame)", "mean F1", "ckplus_all", "aus.mean_f1", "au_f1"),
+    ResultRow("Valence, FER2013 public test", "AUC, happy vs negative", "fer2013_test", "valence_auc"),
+    ResultRow("AUs, FER2013 public test", "mean AUC, prototypical AUs", "fer2013_test", "emotion_au_auc"),
+    ResultRow("Smiling, GENKI-4K test", "accuracy", "genki4k_test", "attributes.per_attribute.Smiling"),
+    ResultRow("Smiling, London photos (test)", "AUC", "realfaces_test", "smile_auc"),
+    ResultRow("AU12 on smiles, London photos (test)", "AUC", "realfaces_test", "au12_smile_auc"),
+    ResultRow("Male, London + Canada photos", "accuracy", "realfaces_test", "male_accuracy"),
+    ResultRow("Attributes, SynthFACS test", "mean accuracy", "synthfacs_test", "attributes.mean_accuracy"),
+    ResultRow("AUs, SynthFACS test", "mean AUC", "synthfacs_test", "aus.mean_auc"),
+    ResultRow("AUs, SynthFACS test", "mean F1", "synthfacs_test", "aus.mean_f1"),
+    ResultRow("Valence, SynthFACS test", "CCC", "synthfacs_test", "valence.ccc"),
+    ResultRow("Arousal, SynthFACS test", "CCC", "synthfacs_test", "arousal.ccc"),
+)
+
+
+def _paper_cells(figure: PaperFigure | None) -> tuple[str, str]:
+    if figure is None:
+        return "-", "-"
+    peers = ", ".join(f"{name} {value:g}" for name, value in figure.peers.items())
+    return f"{figure.ours:g} ({figure.source})", peers or "-"
+
+
+def readme_table(metrics: dict[str, Any]) -> str:
+    """The README's results table (markdown) from a metrics.json tree: a row of RESULT_ROWS for every
+    figure the tree holds, ours rounded to 3 decimals, the paper's as printed, and the command that
+    measures ours on the bundled weights."""
+    lines = [
+        "| task, data | metric | ours | paper (FATAUVA-Net) | paper's peers | command |",
+        "|---|---|---:|---|---|---|",
+    ]
+    for row in RESULT_ROWS:
+        evaluation = metrics.get(row.evaluation)
+        value = dotted(evaluation, row.key) if isinstance(evaluation, dict) else None
+        if not isinstance(value, int | float):
+            continue
+        data, split = evaluation.get("data", "?"), evaluation.get("split", "all")
+        command = f"`python -m train.evaluate --data {data} --split {split}`"
+        paper, peers = _paper_cells(PAPER.get(row.paper))
+        lines.append(f"| {row.what} | {row.metric} | {value:.3f} | {paper} | {peers} | {command} |")
+    return "\n".join(lines)
 
 
 def read_eval_json(path: Path) -> dict[str, Any]:
@@ -93,17 +187,27 @@ def publish(
 
 def main(argv: list[str] | None = None) -> str:
     p = argparse.ArgumentParser(prog="python -m train.publish", description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--checkpoint", type=Path, required=True, help="folder saved by train.train (out_dir/model)"
-    )
+    p.add_argument("--checkpoint", type=Path, help="folder saved by train.train (out_dir/model)")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--repo-id", help="Hub repository owner/name")
     where.add_argument("--out", type=Path, help="write the folder here instead (e.g. weights)")
+    where.add_argument(
+        "--readme-table",
+        type=Path,
+        metavar="FOLDER",
+        help="print the README's results table of FOLDER/metrics.json",
+    )
     p.add_argument(
         "--eval-json", type=Path, action="append", help="JSON written by train.evaluate --json (repeatable)"
     )
     p.add_argument("--private", action="store_true", help="create the repository as private")
     args = p.parse_args(argv)
+    if args.readme_table is not None:
+        table = readme_table(read_json(args.readme_table / METRICS_NAME, "metrics file"))
+        print(table)
+        return table
+    if args.checkpoint is None:
+        p.error("--checkpoint is required to publish (--repo-id or --out)")
     try:
         url = publish(args.checkpoint, args.repo_id, args.eval_json, args.private, args.out)
     except (ValueError, FileNotFoundError) as err:
