@@ -152,17 +152,17 @@ def test_disfa_frame_offset_matches_frames_extracted_from_zero(tmp_path):
     assert index.aus[:, column(12)].tolist() == [1, 1, 0] and index.skipped == 1
 
 
-def test_disfa_a_malformed_line_names_file_and_line(tmp_path):
-    root = write_disfa(tmp_path, au12_lines="1,0\n2;2\n")
-    with pytest.raises(
-        DatasetError, match=r"^ActionUnit_Labels/SN001/SN001_au12.txt line 2: expected `frame,intensity`"
-    ):
-        disfa_index(root, "all")
-
-
-def test_disfa_an_intensity_above_five_is_an_error(tmp_path):
-    root = write_disfa(tmp_path, au12_lines="1,7\n")
-    with pytest.raises(DatasetError, match=r"SN001_au12.txt line 1: .*intensity 0..5, got '1,7'"):
+@pytest.mark.parametrize(
+    "au12_lines, message",
+    [
+        ("1,0\n2;2\n", r"^ActionUnit_Labels/SN001/SN001_au12.txt line 2: expected `frame,intensity`"),
+        ("1,7\n", r"SN001_au12.txt line 1: .*intensity 0..5, got '1,7'"),
+    ],
+    ids=["malformed", "above-five"],
+)
+def test_disfa_a_bad_label_line_names_file_and_line(tmp_path, au12_lines, message):
+    root = write_disfa(tmp_path, au12_lines=au12_lines)
+    with pytest.raises(DatasetError, match=message):
         disfa_index(root, "all")
 
 

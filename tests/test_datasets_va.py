@@ -52,18 +52,23 @@ def test_affwild_given_boxes_are_the_extent_of_the_pts_points(tmp_path):
     assert np.isnan(index.boxes[1]).all()  # frame 1 has no box: the detector decides
 
 
-def test_affwild_files_of_different_length_are_an_error(tmp_path):
-    root = write_affwild(tmp_path, arousal="0.1\n0.2\n")
-    expected = r"annotations/train/valence/105.txt has 3 frames but annotations/train/arousal/105.txt has 2"
-    with pytest.raises(DatasetError, match=expected):
-        affwild_index(root, "train")
-
-
-def test_affwild_a_value_outside_the_range_names_file_and_line(tmp_path):
-    root = write_affwild(tmp_path, valence="0.5\n1.5\n0.0\n")
-    with pytest.raises(
-        DatasetError, match=r"^annotations/train/valence/105.txt line 2: expected one value in \[-1, 1\]"
-    ):
+@pytest.mark.parametrize(
+    "texts, message",
+    [
+        (
+            {"arousal": "0.1\n0.2\n"},
+            r"annotations/train/valence/105.txt has 3 frames but annotations/train/arousal/105.txt has 2",
+        ),
+        (
+            {"valence": "0.5\n1.5\n0.0\n"},
+            r"^annotations/train/valence/105.txt line 2: expected one value in \[-1, 1\]",
+        ),
+    ],
+    ids=["lengths", "range"],
+)
+def test_affwild_bad_annotations_name_file_and_fault(tmp_path, texts, message):
+    root = write_affwild(tmp_path, **texts)
+    with pytest.raises(DatasetError, match=message):
         affwild_index(root, "train")
 
 
@@ -114,19 +119,20 @@ def test_affwild2_val_reads_the_validation_set(tmp_path):
     assert affwild2_index(write_affwild2(tmp_path), "val").groups[0] == "Va-30-640x360"
 
 
-def test_affwild2_a_missing_header_is_an_error(tmp_path):
-    root = write_affwild2(tmp_path, text="0.2,0.4\n")
-    with pytest.raises(
-        DatasetError, match=r"Train_Set/Tr-30-640x360.txt line 1: expected the header `valence,arousal`"
-    ):
-        affwild2_index(root, "train")
-
-
-def test_affwild2_a_malformed_line_names_file_and_line(tmp_path):
-    root = write_affwild2(tmp_path, text="valence,arousal\n0.2,0.4\n0.3\n")
-    with pytest.raises(
-        DatasetError, match=r"Tr-30-640x360.txt line 3: expected `valence,arousal` in \[-1, 1\] or -5"
-    ):
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0.2,0.4\n", r"Train_Set/Tr-30-640x360.txt line 1: expected the header `valence,arousal`"),
+        (
+            "valence,arousal\n0.2,0.4\n0.3\n",
+            r"Tr-30-640x360.txt line 3: expected `valence,arousal` in \[-1, 1\] or -5",
+        ),
+    ],
+    ids=["header", "malformed"],
+)
+def test_affwild2_a_bad_annotation_file_names_file_and_line(tmp_path, text, message):
+    root = write_affwild2(tmp_path, text=text)
+    with pytest.raises(DatasetError, match=message):
         affwild2_index(root, "train")
 
 
