@@ -1,6 +1,6 @@
 """Class-activation maps of every head, through pytorch-grad-cam, and all of them in one pass.
 
-Two paths give the same maps (tests/test_explain_cam.py holds them equal within 1e-5):
+Two paths give the same maps (tests/test_explain.py holds them equal within 1e-5):
 
 - `library_cam`: the library as documented, one target at a time: `TargetScores` returns one
   tensor, `ScoreTarget(i)` picks the head, the CAM object is a context manager so its hooks go

@@ -74,16 +74,18 @@ class Flow:
     aus: dict[str, AUFlow]
     va: dict[str, VAFlow]
 
-    def edges(self) -> list[tuple[str, str, float]]:
+    def edges(self, prefixed: bool = True) -> list[tuple[str, str, float]]:
         """(source, destination, weight) for drawing: 'part.<part>' -> 'au.<branch>' (weight the
-        sum over the branch's AUs), then 'au.<branch>' -> 'va.<target>'."""
+        sum over the branch's AUs), then 'au.<branch>' -> 'va.<target>'. With prefixed=False
+        the bare names ('mouth' -> 'Lip_c' -> 'valence'; topology keeps them distinct)."""
+        part, au, va = ("part.", "au.", "va.") if prefixed else ("", "", "")
         to_branch: dict[tuple[str, str], float] = {}
         for f in self.aus.values():
-            key = (f"part.{f.part}", f"au.{f.branch}")
+            key = (part + f.part, au + f.branch)
             to_branch[key] = to_branch.get(key, 0.0) + f.contribution
         edges = [(s, d, w) for (s, d), w in to_branch.items()]
         for target, flow in self.va.items():
-            edges += [(f"au.{b}", f"va.{target}", w) for b, w in flow.contributions.items()]
+            edges += [(au + b, va + target, w) for b, w in flow.contributions.items()]
         return edges
 
 
