@@ -15,10 +15,14 @@ AU's own mask; an attribute's part mask):
   faithful maps fall faster (lower AUC);
 - weight randomisation (Adebayo et al. 2018, on `--randomisation-n` faces): Spearman rank
   correlation between each map and the map of the same model with freshly initialised weights;
-  maps that survive randomisation show the image, not the network.
+  maps that survive randomisation show the image, not the network;
+- agreement with occlusion (on the first `--occlusion-n` faces that show the unit; V-A on all of
+  them): Spearman rank correlation between the map and captum's occlusion map of the same
+  target (explain.occlusion), the reference for where the network reads.
 `pointing_game_gradcam_branch_mean` repeats the AU pointing game with plain GradCAM at each AU
 branch map, whatever `--method`; `part_response.pointing_game.<part>` scores the part responses
-against the part masks on all faces.
+against the part masks on all faces; `energy_in_region.part.<part>` is the mean over the
+part's attributes.
 
 With `--real DIR` (default ../shared/realfaces; evaluation only), on the smiling London `test`
 photos: the share of AU12 and Smiling map energy inside the mouth region, and of AU45 and
@@ -43,8 +47,9 @@ from tqdm import tqdm
 
 from explain.cam import BRANCH, batched_cams, canonical_method
 from explain.explanation import DEFAULT_METHOD
-from explain.gate import merge_into_metrics, passes
+from explain.gate import RANDOMISATION_MAX, merge_into_metrics, passes
 from explain.maps import photo_to_crop
+from explain.occlusion import occlusion_maps, rank_agreement
 from explain.parts import part_responses
 from explain.targets import TARGETS, Target, log_odds, target
 from fatauva import topology
@@ -111,7 +116,13 @@ def _rho(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def synthetic(
-    model: FatauvaNet, n: int, method: str, layer: str, deletion_n: int, randomisation_n: int
+    model: FatauvaNet,
+    n: int,
+    method: str,
+    layer: str,
+    deletion_n: int,
+    randomisation_n: int,
+    occlusion_n: int = 0,
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """Flat summary keys and per-target rows on the first n SynthFACS test faces."""
     data = SynthFACSDataset("test", n, model.config.input_size)
@@ -123,6 +134,7 @@ def synthetic(
     gradcam_hits = {t.name: [] for t in MASKED if t.kind == "au"}
     deletion = {t.name: [] for t in MASKED}
     rhos = {t.name: [] for t in TARGETS}
+    occluded = {t.name: [] for t in TARGETS}
     part_hits = {p: [] for p in topology.PARTS}
     for start in tqdm(range(0, n, BATCH), desc="faithfulness (SynthFACS)", unit="batch"):
         faces = [data.face(i) for i in range(start, min(start + BATCH, n))]
@@ -138,6 +150,15 @@ def synthetic(
                     _rho(a, b) for a, b in zip(cams.maps[t.name], shuffled.maps[t.name], strict=True)
                 ]
         for i, face in enumerate(faces):
+            wanted = [
+                t
+                for t in TARGETS
+                if len(occluded[t.name]) < occlusion_n and (t.kind == "va" or present(face, t))
+            ]
+            if wanted:
+                reference = occlusion_maps(fused, x[i : i + 1], tuple(wanted))
+                for t in wanted:
+                    occluded[t.name].append(rank_agreement(cams.maps[t.name][i], reference[t.name]))
             responses = part_responses(cams.output.features, x.shape[-1], i)
             for p in topology.PARTS:
                 part_hits[p].append(pointing_hit(responses[p].map, face.masks[p]))
@@ -154,6 +175,9 @@ def synthetic(
     rows = {}
     for t in TARGETS:
         row = {"randomisation_rho": float(np.mean(rhos[t.name])) if rhos[t.name] else float("nan")}
+        ranked = [r for r in occluded[t.name] if not np.isnan(r)]  # nan: a constant map
+        if ranked:
+            row["occlusion_rho"] = float(np.mean(ranked))
         if t.kind != "va" and hits[t.name]:
             curves = np.array(deletion[t.name])
             row.update(
@@ -185,15 +209,27 @@ def _summary(rows: dict, gradcam_hits: dict, part_hits: dict) -> dict[str, float
         "randomisation_rho_mean": float(np.nanmean([r["randomisation_rho"] for r in rows.values()])),
     }
     summary["randomisation_check_passed"] = float(
-        all(r["randomisation_rho"] < 0.5 for r in rows.values() if not np.isnan(r["randomisation_rho"]))
+        all(
+            r["randomisation_rho"] < RANDOMISATION_MAX
+            for r in rows.values()
+            if not np.isnan(r["randomisation_rho"])
+        )
     )
+    occlusion_rhos = [r["occlusion_rho"] for r in au_rows.values() if "occlusion_rho" in r]
+    if occlusion_rhos:
+        summary["occlusion_rho_mean"] = float(np.mean(occlusion_rhos))
     for name, r in au_rows.items():
         summary[f"pointing_game.{name}"] = r["pointing_game"]
         summary[f"energy_in_region.{name}"] = r["energy_in_region"]
+        if "occlusion_rho" in r:
+            summary[f"occlusion_rho.{name}"] = r["occlusion_rho"]
     for part in topology.PARTS:
         names = [a for a in topology.PART_ATTRIBUTES[part] if a in attr_rows]
         if names:
             summary[f"pointing_game.part.{part}"] = float(np.mean([rows[a]["pointing_game"] for a in names]))
+            summary[f"energy_in_region.part.{part}"] = float(
+                np.mean([rows[a]["energy_in_region"] for a in names])
+            )
         summary[f"part_response.pointing_game.{part}"] = float(np.mean(part_hits[part]))
     return summary
 
@@ -274,6 +310,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--deletion-n", type=int, default=30, help="faces per target in the deletion test")
     parser.add_argument("--randomisation-n", type=int, default=32, help="faces in the randomisation check")
     parser.add_argument(
+        "--occlusion-n", type=int, default=8, help="faces per target scored against occlusion (0: skip)"
+    )
+    parser.add_argument(
         "--real", type=Path, nargs="?", const=DEFAULT_REAL, default=None, help="real-photo folder"
     )
     parser.add_argument("--write-metrics", type=Path, help="merge the record into this metrics.json")
@@ -283,7 +322,9 @@ def main(argv: list[str] | None = None) -> dict:
     model = loaded.model.eval()
     method = canonical_method(args.method)
     started = time.perf_counter()
-    summary, rows = synthetic(model, args.n, method, args.layer, args.deletion_n, args.randomisation_n)
+    summary, rows = synthetic(
+        model, args.n, method, args.layer, args.deletion_n, args.randomisation_n, args.occlusion_n
+    )
     summary.update(method=method, layers=args.layer, n=args.n, model=loaded.location, sha256=loaded.sha256)
     if args.real is not None:
         summary.update(real(model, args.real, method, args.layer))
