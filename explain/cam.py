@@ -30,6 +30,7 @@ where that branch looked, which is what the paper's branches are for. Any featur
 `FatauvaNet.feature_modules()` ('core', 'part.mouth', ...) puts every target on that layer.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,7 @@ import torch
 from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, HiResCAM, LayerCAM
 from pytorch_grad_cam.base_cam import BaseCAM
 from pytorch_grad_cam.utils.image import scale_cam_image
-from torch import Tensor
+from torch import Tensor, nn
 
 from explain.targets import TARGETS, ScoreTarget, Target, TargetScores, scores
 from fatauva.model import FatauvaNet, FatauvaOutput
@@ -100,9 +101,12 @@ class CamResult:
     output: FatauvaOutput
 
 
-def _library_weights(method: str, model: FatauvaNet) -> BaseCAM:
-    """A CAM object used only for its per-method arithmetic (`get_cam_image`): no layers hooked."""
-    return method_class(method)(model=TargetScores(model), target_layers=[])
+@functools.cache
+def _library_weights(method: str) -> BaseCAM:
+    """A CAM object used only for its per-method arithmetic (`get_cam_image`): no layers hooked,
+    built once per method on a stand-in module (the arithmetic never calls the model; building
+    it on FatauvaNet would switch the whole network to eval mode on every call)."""
+    return method_class(method)(model=nn.Linear(1, 1), target_layers=[])
 
 
 def _gradients(
@@ -164,7 +168,7 @@ def batched_cams(
         _check_layer(model, name)
     out, grads = _gradients(model, x, targets, layers, method_class(method) is not EigenCAM)
     size = (x.shape[-1], x.shape[-2])
-    arithmetic = _library_weights(method, model)
+    arithmetic = _library_weights(canonical_method(method))
     n = x.shape[0]
     maps: dict[str, np.ndarray] = {}
     for name in dict.fromkeys(layers.values()):

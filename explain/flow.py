@@ -21,6 +21,7 @@ an output sum to output(face) - output(baseline).
 Units: AU log-odds for parts -> AUs; the V-A output ([-1, 1] scale) for AUs -> V-A.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,10 @@ from fatauva.model import CON_NAMES, FatauvaNet
 # (|sum - change| / |change|) had a median of 5.8% at 16 points, 2.1% at 32, 1.4% at 64: the rPoly-3
 # blocks make the path integral rough. `VAFlow.completeness_error` reports it per face.
 N_STEPS = 32
+
+# captum warns whenever LayerIntegratedGradients gets several layers, in case one depends on
+# another; the two con taps are the separate inputs of valence and arousal (grouped V-A layer).
+warnings.filterwarnings("ignore", message="Multiple layers provided", category=UserWarning)
 
 
 @dataclass
