@@ -1,12 +1,16 @@
-"""The Analyze tab: a photo in; every face boxed, one picked; its attributes, AUs and V-A; downloads.
+"""The Analyze tab: a photo in; every face boxed, one picked; its attributes, AUs and V-A; then its
+explanation (maps per part, AU and attribute branch and for V-A, the AU -> V-A flow, faithfulness
+verdicts, occlusion on request); downloads.
 
+Predictions come first and alone: the explanation of the picked face is a second step chained after
+them (`.then`), so the predict path never waits for it and the page shows the numbers at once.
 Handlers are plain functions of (analyzer, inputs) so tests call them without a browser; `build`
 lays the tab out inside the app's Blocks.
 """
 
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -96,12 +100,21 @@ def draw_boxes(image: np.ndarray, faces: list[Prediction], picked: int | None) -
     return shown
 
 
-def write_downloads(analysis: PhotoAnalysis, name: str) -> tuple[str, str]:
-    """The photo's results as JSON and CSV files (demo.photo.CSV_COLUMNS) for the download buttons."""
+def write_downloads(
+    analysis: PhotoAnalysis, name: str, explained: dict[int, dict] | None = None
+) -> tuple[str, str]:
+    """The photo's results as JSON and CSV files (demo.photo.CSV_COLUMNS) for the download buttons.
+
+    explained: {face number: demo.explanations.explanation_numbers} of the faces explained so far,
+    kept in the JSON under each such face's "explanation" (flow attributions, per-map verdicts)."""
     folder = Path(tempfile.mkdtemp(prefix="fatauva-"))
     stem = Path(name).stem or "photo"
     json_path, csv_path = folder / f"{stem}.json", folder / f"{stem}.csv"
-    json_path.write_text(json.dumps({"file": name, **analysis.as_dict()}, indent=2) + "\n", encoding="utf-8")
+    result = {"file": name, **analysis.as_dict()}
+    for face in result["faces"]:
+        if explained and face["face"] in explained:
+            face["explanation"] = explained[face["face"]]
+    json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     write_csv(csv_path, analysis.rows(name))
     return str(json_path), str(csv_path)
 
@@ -117,11 +130,80 @@ def status_text(analysis: PhotoAnalysis, picked: int | None) -> str:
     return found + (f"; showing face {picked} (pick another below)." if n > 1 else ".")
 
 
-def api_analyze(analyzer: Analyzer, path: str | None, maps: bool = False) -> dict:
+@dataclass
+class ExplainView:
+    """What the tab shows of one face's explanation: the explain layer's Explanation, the
+    faithfulness sentence, the galleries ({group: [(image, caption)]}), the Sankey, the numbers."""
+
+    explanation: object
+    status: str
+    galleries: dict[str, list]
+    sankey: go.Figure
+    numbers: dict
+
+
+def explain_one(analyzer: Analyzer, crop: np.ndarray, method: str, layer: str):
+    """explanations.explain with a bad method or layer turned into one gr.Error naming the choices."""
+    try:
+        return explanations.explain(analyzer, crop, method, layer)
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
+
+
+def explain_view(
+    analyzer: Analyzer,
+    analysis: PhotoAnalysis,
+    number: int,
+    method: str = explanations.DEFAULT_METHOD,
+    layer: str = explanations.BRANCH,
+) -> ExplainView:
+    """The explanation of face `number` (1 = the largest) of an analysed photo, ready to show."""
+    pred = analysis.faces[number - 1]
+    explanation = explain_one(analyzer, pred.crop, method, layer)
+    return ExplainView(
+        explanation=explanation,
+        status=explanations.faithfulness_status(
+            analyzer.loaded.metrics, explanation.method, layer, explanation.passed
+        ),
+        galleries=explanations.galleries(explanation, pred, analysis.image),
+        sankey=explanations.flow_sankey(explanations.flow_links(explanation.flow)),
+        numbers=explanations.explanation_numbers(explanation),
+    )
+
+
+OCCLUSION_SIDE = 224  # px: each half of the occlusion comparison
+
+
+def occlusion_view(analyzer: Analyzer, explanation, target: str) -> tuple[np.ndarray, str]:
+    """Occlusion of `target` on the explained crop beside the target's map: the image (map | occlusion,
+    each over the crop) and a sentence with their rank agreement."""
+    from explain.occlusion import STRIDE, WINDOW
+
+    reference = explanations.occlusion(analyzer, explanation.crop, target)
+    cam = explanation.maps[target]
+    side = (OCCLUSION_SIDE, OCCLUSION_SIDE)
+    halves = [cv2.resize(explanations.heat_over(explanation.crop, m), side) for m in (cam, reference)]
+    rho = explanations.rank_agreement(cam, reference)
+    text = (
+        f"**{target}**: left its {explanation.method} map on {explanation.layers[target]}, right occlusion "
+        f"({WINDOW} px grey windows every {STRIDE} px: where hiding the face lowers the score). "
+        f"Spearman rank agreement of the two: {rho:.2f}."
+    )
+    return np.concatenate(halves, axis=1), text
+
+
+def api_analyze(
+    analyzer: Analyzer,
+    path: str | None,
+    maps: bool = False,
+    method: str = explanations.DEFAULT_METHOD,
+    layer: str = explanations.BRANCH,
+) -> dict:
     """The `/analyze` endpoint: a photo file -> every face's box and outputs as JSON.
 
-    maps: also return the explanation maps; while the explain layer is not available the answer
-    says why under "maps_unavailable" instead."""
+    maps: also explain every face (demo.explanations.api_explanation under the face's
+    "explanation": per target and part response a gray PNG over the crop, per-map faithfulness
+    verdicts, the AU -> V-A flow's attributions); method, layer: how the maps are made."""
     analysis = analyze_photo(analyzer, read_photo(path))
     loaded = analyzer.loaded
     result = {
@@ -129,14 +211,32 @@ def api_analyze(analyzer: Analyzer, path: str | None, maps: bool = False) -> dic
         "weights": {"kind": loaded.kind, "location": loaded.location, "sha256": loaded.sha256},
         **analysis.as_dict(),
     }
+    method, layer = method or explanations.DEFAULT_METHOD, layer or explanations.BRANCH
     if maps:
-        result["maps_unavailable"] = explanations.available()
+        for face, pred in zip(result["faces"], analysis.faces, strict=True):
+            explanation = explain_one(analyzer, pred.crop, method, layer)
+            face["explanation"] = explanations.api_explanation(explanation, pred)
+        if analysis.faces:
+            result["faithfulness"] = explanations.faithfulness_status(
+                loaded.metrics, explanation.method, layer, explanation.passed
+            )
     return result
+
+
+@dataclass
+class Session:
+    """One browser session's photo: its analysis, file name, the explanation numbers of the faces
+    explained so far (for the JSON download) and the explanation on show (for occlusion)."""
+
+    analysis: PhotoAnalysis
+    name: str
+    explained: dict[int, dict] = field(default_factory=dict)
+    explanation: object | None = None
 
 
 def build(analyzer: Analyzer) -> None:
     """Lay the Analyze tab out and wire it (inside an open gr.Blocks / gr.Tab)."""
-    state = gr.State()
+    session = gr.State()
     with gr.Row():
         with gr.Column(scale=1):
             photo = gr.Image(
@@ -161,14 +261,49 @@ def build(analyzer: Analyzer) -> None:
     summary = real_photo_summary(analyzer.loaded.metrics)
     if summary:
         gr.Markdown(summary)
-    with gr.Accordion("Explanations: maps per branch and the AU → V-A flow", open=False):
-        gr.Markdown(explanations.available() or "")
     with gr.Row():
         json_file = gr.File(label="Results (JSON)", interactive=False)
         csv_file = gr.File(label="Results (CSV)", interactive=False)
     with gr.Accordion("All outputs of this face (JSON)", open=False):
         details = gr.JSON()
     face_outputs = [crop, attributes, aus, va, details]
+
+    gr.Markdown(
+        "## Explanations\nWhere each branch looked, for the picked face: per part, its response and "
+        "the maps of the AU branches it feeds and of its attributes; then valence and arousal. "
+        "Each map over the aligned crop, then over the photo."
+    )
+    with gr.Row():
+        method = gr.Dropdown(
+            list(explanations.METHODS), value=explanations.DEFAULT_METHOD, label="CAM method"
+        )
+        layer = gr.Dropdown(
+            explanations.layer_choices(analyzer),
+            value=explanations.BRANCH,
+            label="Layer ('branch': each map on the branch its head reads)",
+        )
+    faithfulness = gr.Markdown(elem_classes="faithfulness-status")
+    galleries = [
+        gr.Gallery(
+            label=explanations.group_label(group),
+            columns=8,
+            height="auto",
+            object_fit="contain",
+            format="png",
+            interactive=False,
+            elem_classes="map-gallery",
+        )
+        for group in explanations.GROUPS
+    ]
+    sankey = gr.Plot(label="AU → V-A flow", elem_classes="flow-sankey")
+    with gr.Accordion("Occlusion: check one map against where hiding the face changes the score", open=False):
+        with gr.Row():
+            occlusion_target = gr.Dropdown(list(explanations.TARGET_NAMES), value="Smiling", label="Target")
+            occlusion_run = gr.Button("Run occlusion (slower)")
+        occlusion_image = gr.Image(label="Map | occlusion", type="numpy", interactive=False, height=240)
+        occlusion_text = gr.Markdown()
+    explain_outputs = [session, faithfulness, *galleries, sankey, json_file, occlusion_image, occlusion_text]
+    cleared = [faithfulness, *galleries, sankey]  # a new photo's maps replace the last one's
 
     def show(analysis: PhotoAnalysis, number: int) -> list:
         if not analysis.faces:
@@ -186,31 +321,64 @@ def build(analyzer: Analyzer) -> None:
             gr.Warning("No face was found in this photo.")
         picked = 1 if analysis.faces else None
         choices = [f"Face {i}" for i in range(1, len(analysis.faces) + 1)]
-        downloads = write_downloads(analysis, payload.get("orig_name") or Path(path).name)
+        name = payload.get("orig_name") or Path(path).name
         return [
-            analysis,
+            Session(analysis, name),
             draw_boxes(image, analysis.faces, picked),
             status_text(analysis, picked),
             gr.update(choices=choices, value=choices[0] if choices else None, visible=len(choices) > 1),
-            *downloads,
+            *write_downloads(analysis, name),
             *show(analysis, picked or 1),
+            "Computing the maps and the flow…" if analysis.faces else "",
+            *([None] * (len(cleared) - 1)),
         ]
 
-    def on_pick(analysis: PhotoAnalysis | None, choice: str | None):
-        if analysis is None or not choice or not analysis.faces:
+    def on_pick(state: Session | None, choice: str | None):
+        if state is None or not choice or not state.analysis.faces:
             return [gr.skip()] * (2 + len(face_outputs))
         number = int(choice.removeprefix("Face "))
+        analysis = state.analysis
         return [draw_boxes(analysis.image, analysis.faces, number), status_text(analysis, number)] + show(
             analysis, number
         )
 
+    def on_explain(state: Session | None, choice: str | None, method_name: str, layer_name: str):
+        if state is None or not state.analysis.faces:
+            return [state, "", *([None] * len(galleries)), None, gr.skip(), None, ""]
+        number = int(choice.removeprefix("Face ")) if choice else 1
+        view = explain_view(analyzer, state.analysis, number, method_name, layer_name)
+        state.explained[number] = view.numbers
+        state.explanation = view.explanation
+        json_path, _ = write_downloads(state.analysis, state.name, state.explained)
+        items = [view.galleries[group] for group in explanations.GROUPS]
+        return [state, view.status, *items, view.sankey, json_path, None, ""]
+
+    def on_occlusion(state: Session | None, target: str):
+        if state is None or state.explanation is None:
+            raise gr.Error("Analyze a photo with a face first.")
+        return occlusion_view(analyzer, state.explanation, target)
+
+    explain_inputs = [session, picker, method, layer]
     run.click(
         on_run,
         inputs=photo,
-        outputs=[state, boxed, status, picker, json_file, csv_file, *face_outputs],
+        outputs=[session, boxed, status, picker, json_file, csv_file, *face_outputs, *cleared],
         preprocess=False,
         api_visibility="private",
-    )
+    ).success(on_explain, inputs=explain_inputs, outputs=explain_outputs, api_visibility="private")
     picker.input(
-        on_pick, inputs=[state, picker], outputs=[boxed, status, *face_outputs], api_visibility="private"
+        on_pick, inputs=[session, picker], outputs=[boxed, status, *face_outputs], api_visibility="private"
+    ).success(on_explain, inputs=explain_inputs, outputs=explain_outputs, api_visibility="private")
+    gr.on(
+        [method.input, layer.input],
+        on_explain,
+        inputs=explain_inputs,
+        outputs=explain_outputs,
+        api_visibility="private",
+    )
+    occlusion_run.click(
+        on_occlusion,
+        inputs=[session, occlusion_target],
+        outputs=[occlusion_image, occlusion_text],
+        api_visibility="private",
     )

@@ -7,7 +7,7 @@ to TABS. Every tab opens with the same line saying which weights run and their c
 
 import gradio as gr
 
-from demo import analyze_tab, model_page
+from demo import analyze_tab, explanations, model_page
 from demo.serving import load_analyzer
 from fatauva.analyze import Analyzer
 from fatauva.checkpoint import model_info
@@ -39,15 +39,18 @@ TABS = (("Analyze", analyze_tab.build), ("Model", build_model_tab))
 
 
 def build_api(analyzer: Analyzer) -> None:
-    """The named endpoint `/analyze`: (image file, maps?) -> the analysis as JSON; no visible UI."""
+    """The named endpoint `/analyze`: (image file, maps?, method, layer) -> the analysis as JSON, with
+    every face's maps, verdicts and flow when maps is true (analyze_tab.api_analyze); no visible UI."""
     with gr.Row(visible=False):
         image = gr.File(label="image", type="filepath")
         maps = gr.Checkbox(label="maps", value=False)
+        method = gr.Dropdown(list(explanations.METHODS), value=explanations.DEFAULT_METHOD, label="method")
+        layer = gr.Dropdown(explanations.layer_choices(analyzer), value=explanations.BRANCH, label="layer")
         result = gr.JSON(label="analysis")
         trigger = gr.Button("analyze")
     trigger.click(
-        lambda path, with_maps: analyze_tab.api_analyze(analyzer, path, with_maps),
-        inputs=[image, maps],
+        lambda path, with_maps, how, where: analyze_tab.api_analyze(analyzer, path, with_maps, how, where),
+        inputs=[image, maps, method, layer],
         outputs=result,
         api_name="analyze",
     )

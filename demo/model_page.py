@@ -31,8 +31,6 @@ def source_markdown(info: ModelInfo) -> str:
         lines.append(f"- sha256 of model.safetensors: `{info.sha256}`")
     if info.warning:
         lines.append(f"- ⚠️ {info.warning}")
-    if info.usage_note:
-        lines.append(f"\n⚠️ {info.usage_note}")
     lines.append(
         "\n## What they were trained on\n\n" + (info.trained_on or "Not stated by their model card.")
     )

@@ -1,7 +1,10 @@
 """The app: the Analyze handlers, the weights line on every tab, the `/analyze` endpoint through
 gradio_client (good and bad files, the app staying up), the request queue and the plots."""
 
+import base64
 import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -10,10 +13,11 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from demo import analyze_tab, plots
+from demo import analyze_tab, explanations, plots
 from demo.analyze_tab import api_analyze, attribute_rows, draw_boxes, face_view, read_photo, write_downloads
 from demo.app import CONCURRENCY, QUEUE_SIZE, build_app, load_analyzer
 from demo.examples import EXAMPLES, compose, example_photos
+from demo.explanations import FAILED_MARK
 from demo.images import load_image
 from demo.photo import CSV_COLUMNS, analyze_photo
 from demo.plots import au_bars, va_circumplex
@@ -159,7 +163,7 @@ def test_api_answers_every_face_as_json(served, two_faces, analyzer):
     )
     assert face["valence"] == pytest.approx(expected["faces"][0]["valence"], abs=1e-5)
     assert result["weights"]["sha256"] == analyzer.loaded.sha256
-    assert "maps_unavailable" not in result
+    assert not any("explanation" in f for f in result["faces"]) and "faithfulness" not in result
 
 
 def test_api_bad_file_is_a_message_and_the_app_stays_up(served, two_faces, tmp_path):
@@ -277,3 +281,124 @@ def test_real_smiling_photo_reads_one_face(analyzer):
     analysis = analyze_photo(analyzer, load_image(sorted(folder.iterdir())[0]))
     assert len(analysis.faces) == 1
     assert -1.0 <= analysis.faces[0].valence <= 1.0 and -1.0 <= analysis.faces[0].arousal <= 1.0
+
+
+# ----- explanations -----------------------------------------------------------------------------------
+def _decode_png(text: str) -> np.ndarray:
+    return cv2.imdecode(np.frombuffer(base64.b64decode(text), np.uint8), cv2.IMREAD_UNCHANGED)
+
+
+def test_api_with_maps_returns_every_faces_maps_verdicts_and_flow(served, two_faces, analyzer):
+    from gradio_client import handle_file
+
+    from explain.gate import verdicts
+
+    result = served.predict(handle_file(str(two_faces)), True, api_name="/analyze")
+    assert len(result["faces"]) == 2
+    words = {True: "passed", False: "failed", None: "not checked"}
+    expected = verdicts(analyzer.loaded.metrics, explanations.DEFAULT_METHOD, explanations.BRANCH)
+    if not analyzer.loaded.metrics.get("faithfulness"):
+        assert result["faithfulness"].startswith("**Faithfulness: not checked.**")
+    analysis = analyze_photo(analyzer, read_photo(str(two_faces)))
+    for face, pred in zip(result["faces"], analysis.faces, strict=True):
+        found = face["explanation"]
+        assert found["method"] == explanations.DEFAULT_METHOD
+        assert list(found["maps"]) == list(explanations.TARGET_NAMES)
+        for name, entry in found["maps"].items():
+            assert entry["verdict"] == words[expected.get(name)]
+            heat = _decode_png(entry["png"])
+            assert heat.shape == (analyzer.input_size,) * 2 and heat.max() == 255  # min-max scaled
+        assert set(found["part_responses"]) == set(topology.PARTS)
+        np.testing.assert_array_equal(_decode_png(found["crop_png"])[..., ::-1], pred.crop)
+        # the flow: parts -> AU branches -> V-A, one edge per wire of Tables 2-3 and Fig. 5
+        edges = found["flow"]["edges"]
+        assert len(edges) == len(topology.AU_BRANCHES) + len(topology.CON_VAL) + len(topology.CON_ARO)
+        for va in found["flow"]["aus_to_va"].values():  # the error reported is that of the numbers sent
+            change = va["output"] - va["baseline"]
+            error = abs(sum(va["attributions"].values()) - change) / max(abs(change), 1e-8)
+            assert va["completeness_error"] == pytest.approx(error)
+    # the maps are this face's: the same explanation computed here decodes to the same pixels
+    again = explanations.explain(analyzer, analysis.faces[1].crop)
+    au12 = _decode_png(result["faces"][1]["explanation"]["maps"]["AU12"]["png"]) / 255
+    np.testing.assert_allclose(au12, again.maps["AU12"], atol=1 / 255)
+
+
+def test_api_without_maps_never_runs_the_explain_layer(analyzer, two_faces, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the predict path ran an explanation")
+
+    monkeypatch.setattr(explanations, "explain", refuse)
+    result = api_analyze(analyzer, str(two_faces))
+    assert len(result["faces"]) == 2 and not any("explanation" in f for f in result["faces"])
+
+
+def test_api_names_the_methods_when_given_an_unknown_one(analyzer, two_faces):
+    with pytest.raises(gr.Error, match="GradCAM"):
+        api_analyze(analyzer, str(two_faces), maps=True, method="MagicCAM")
+
+
+def test_starting_the_app_imports_no_explanation_code():
+    # explain/ pulls pytorch-grad-cam and torchvision in: seconds the page's start must not pay.
+    code = "import sys, app; print(sorted(m for m in sys.modules if m.split('.')[0] in {BANNED}))"
+    banned = {"explain", "pytorch_grad_cam", "captum", "torchvision"}
+    out = subprocess.run(
+        [sys.executable, "-c", code.replace("{BANNED}", repr(banned))],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_explain_view_groups_maps_by_part_and_marks_failed_targets(analyzer, two_faces, monkeypatch):
+    failed = {"AU12", "Smiling"}
+    targets = {name: {"passed": name not in failed} for name in explanations.TARGET_NAMES}
+    record = {"method": explanations.DEFAULT_METHOD, "layer": explanations.BRANCH, "targets": targets}
+    monkeypatch.setattr(analyzer.loaded, "metrics", {**analyzer.loaded.metrics, "faithfulness": record})
+    analysis = analyze_photo(analyzer, read_photo(str(two_faces)))
+    view = analyze_tab.explain_view(analyzer, analysis, 2)
+    assert list(view.galleries) == list(explanations.GROUPS)
+    mouth = [caption for _, caption in view.galleries["mouth"]]
+    assert mouth[:2] == ["mouth response · part.mouth · crop", "mouth response · part.mouth · photo"]
+    marked = {c.split(" · ")[0] for items in view.galleries.values() for _, c in items if FAILED_MARK in c}
+    assert marked == failed
+    assert "24 of 26 targets passed" in view.status
+    assert sum(len(items) for items in view.galleries.values()) == 2 * (26 + len(topology.PARTS))
+    assert len(view.sankey.data[0].link.value) == len(view.numbers["flow"]["edges"])
+    other = analyze_tab.explain_view(analyzer, analysis, 2, "GradCAM", "core")
+    assert "not checked for GradCAM on core" in other.status
+    assert set(other.numbers["layers"].values()) == {"core"}
+
+
+def test_downloads_keep_the_explanation_numbers_of_the_faces_explained(analyzer, two_faces):
+    analysis = analyze_photo(analyzer, read_photo(str(two_faces)))
+    view = analyze_tab.explain_view(analyzer, analysis, 1)
+    json_path, _ = write_downloads(analysis, "two_faces.png", {1: view.numbers})
+    saved = json.loads(Path(json_path).read_text())
+    first, second = saved["faces"]
+    assert "explanation" not in second
+    assert first["explanation"]["verdicts"] == view.numbers["verdicts"]
+    au12 = first["explanation"]["flow"]["parts_to_aus"]["AU12"]["attribution"]
+    assert au12 == pytest.approx(view.explanation.flow.aus["AU12"].contribution)
+
+
+def test_occlusion_shows_the_map_beside_where_hiding_the_face_lowers_the_score():
+    # A tiny untrained model: occlusion costs one forward per window; the bundled one takes seconds.
+    from types import SimpleNamespace
+
+    import torch
+
+    from fatauva.model import FatauvaNet
+    from tests.tiny import tiny_config
+
+    torch.manual_seed(0)
+    model = FatauvaNet(tiny_config()).eval()
+    tiny = SimpleNamespace(loaded=SimpleNamespace(model=model, metrics={}))
+    crop = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    explanation = explanations.explain(tiny, crop)
+    image, text = analyze_tab.occlusion_view(tiny, explanation, "AU12")
+    side = analyze_tab.OCCLUSION_SIDE
+    assert image.shape == (side, 2 * side, 3) and image.dtype == np.uint8
+    assert "AU12" in text and "Spearman rank agreement" in text
