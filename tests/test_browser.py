@@ -1,6 +1,7 @@
 """The real page in headless Chromium (Debian's `chromium`, driven by Playwright through
-executable_path; `.ci/run` installs both): upload a face, analyze it, see the plots and the boxes,
-pick the other face, open the Model tab; a bad file leaves a message and the page working."""
+executable_path; `.ci/run` installs both): upload a face, analyze it, see the plots, the boxes, the
+map galleries and the flow's Sankey, pick the other face, open the Model tab; a bad file leaves a
+message and the page working."""
 
 import shutil
 from pathlib import Path
@@ -71,6 +72,13 @@ def test_analyze_a_photo_in_the_browser(page, tmp_path):
     assert page.locator(".js-plotly-plot .bars path").count() >= 14  # one bar per AU
     assert page.get_by_text("Smiling", exact=True).count() >= 1  # the attribute table
     page.get_by_text("two_faces", exact=True).nth(1).wait_for()  # JSON and CSV downloads, named after it
+    # the explanation, chained after the numbers: the map galleries, the faithfulness line, the Sankey
+    page.locator(".map-gallery img").first.wait_for()
+    assert page.locator(".map-gallery").count() == 5  # four parts, then valence and arousal
+    assert page.locator(".map-gallery img").count() >= 2 * 26  # every target over crop and photo
+    page.locator(".flow-sankey .sankey-node").first.wait_for()
+    assert page.locator(".flow-sankey .sankey-link").count() >= 14  # parts -> AU branches -> V-A
+    page.locator(".faithfulness-status", has_text="Faithfulness").first.wait_for()
     page.screenshot(path=str(tmp_path / "analyze.png"), full_page=True)
     assert (tmp_path / "analyze.png").stat().st_size > 10_000
     page.get_by_label("Face 2").check()
