@@ -174,3 +174,22 @@ def test_command_line_names_a_missing_path_without_a_traceback(photo_tree, tmp_p
     assert "nope.jpg: no such file or folder" in done.stderr and "empty.jpg is empty" in done.stderr
     assert "Traceback" not in done.stderr
     assert read_rows(out) == []
+
+
+@pytest.mark.slow
+def test_cams_writes_every_faces_maps_and_numbers(tmp_path, face_crop):
+    photos = tmp_path / "in"
+    write_rgb(photos / "a" / "same.png", compose(EXAMPLES[1][1]))  # two faces
+    write_rgb(photos / "b" / "same.png", compose(EXAMPLES[0][1]))  # the same stem again
+    cams = tmp_path / "cams"
+    assert cli.main([str(photos), "--csv", str(tmp_path / "f.csv"), "--cams", str(cams)]) == 0
+    assert sorted(p.name for p in cams.iterdir()) == ["same-2_face1", "same_face1", "same_face2"]
+    targets = (*topology.ATTRIBUTES, *topology.AU_KEYS, *topology.VA_TARGETS)
+    expected = {f"{t}.png" for t in targets} | {f"{p}_response.png" for p in topology.PARTS}
+    face = cams / "same_face1"
+    assert {p.name for p in face.glob("*.png")} == expected
+    smile = cv2.imread(str(face / "Smiling.png"))
+    assert smile.shape == face_crop.shape and smile.std() > 5  # a blended picture, not a blank file
+    numbers = json.loads((face / "explanation.json").read_text())
+    assert set(numbers["scores"]) == set(targets)
+    assert set(numbers["flow"]["aus_to_va"]) == set(topology.VA_TARGETS)
