@@ -113,3 +113,17 @@ def test_publishing_needs_a_repo_or_a_folder(trained_folder):
     folder, _ = trained_folder
     with pytest.raises(SystemExit):
         publish.main(["--checkpoint", str(folder)])
+
+
+def test_new_evaluations_keep_the_faithfulness_record_of_the_same_weights(tmp_path):
+    record = {"method": "LayerCAM", "layer": "branch", "pointing_game_mean": 0.8125, "targets": {}}
+    folder = save_model(
+        untrained_model(TINY), tmp_path / "model", metrics={"aus": {"mean_f1": 0.1}, "faithfulness": record}
+    )
+    synth = tmp_path / "synth.json"
+    synth.write_text(json.dumps({"data": "synthfacs", "split": "test", "aus": {"mean_f1": 0.9321}}))
+    out = tmp_path / "weights"
+    publish.main(["--checkpoint", str(folder), "--out", str(out), "--eval-json", str(synth)])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["faithfulness"] == record  # kept
+    assert metrics["aus"]["mean_f1"] == 0.9321  # the old evaluation replaced

@@ -166,6 +166,11 @@ def publish(
     if loaded.kind != "local":
         raise FileNotFoundError(f"no model folder at {checkpoint}")
     metrics = merge_evaluations(eval_json) if eval_json else loaded.metrics
+    if eval_json:
+        # the faithfulness record (keys "faithfulness...", as fatauva.checkpoint.model_info reads
+        # them) was measured on these same weights by explain.faithfulness --write-metrics: new
+        # evaluations replace the evaluations, not it
+        metrics |= {k: v for k, v in loaded.metrics.items() if k.startswith("faithfulness")}
     card = {
         "metrics": metrics,
         "command": card_section(checkpoint, _COMMAND),
