@@ -36,6 +36,8 @@ def unsourced(table: str, metrics: dict) -> list[str]:
     missing = []
     for match in DECIMAL.finditer(table):
         printed, places = match.group(0), len(match.group(1))
+        if table[: match.start()].endswith((">= ", "<= ")):
+            continue  # a bar the project set (the issue's figure), not a measurement
         if printed in paper or any(f"{v:.{places}f}" == printed for v in leaves):
             continue
         missing.append(printed)
@@ -43,7 +45,8 @@ def unsourced(table: str, metrics: dict) -> list[str]:
 
 
 def results_table(readme: str) -> str | None:
-    """The first markdown table under a heading that contains "Results", None if there is none."""
+    """Every markdown table row of the first section whose heading contains "Results" (the
+    evaluations and the faithfulness table), None if it has none."""
     lines = readme.splitlines()
     for i, line in enumerate(lines):
         if line.startswith("#") and "results" in line.lower():
@@ -53,8 +56,6 @@ def results_table(readme: str) -> str | None:
                     break
                 if rest.lstrip().startswith("|"):
                     table.append(rest)
-                elif table:
-                    break
             if table:
                 return "\n".join(table)
     return None
@@ -100,7 +101,7 @@ def test_the_readme_table_rounds_metrics_and_quotes_the_paper_only_where_compara
         "| Valence, SynthFACS test | CCC | 0.877 | - | - | "
         "`python -m train.evaluate --data synthfacs --split test` |",
     ]
-    assert unsourced("| 0.913 | 0.9134 | 0.7 |", metrics) == ["0.913", "0.7"]
+    assert unsourced("| 0.913 | 0.9134 | 0.7 | >= 0.95 |", metrics) == ["0.913", "0.7"]
 
 
 def test_the_bundled_card_tables_and_the_app_read_metrics_json(metrics):

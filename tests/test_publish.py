@@ -127,3 +127,23 @@ def test_new_evaluations_keep_the_faithfulness_record_of_the_same_weights(tmp_pa
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["faithfulness"] == record  # kept
     assert metrics["aus"]["mean_f1"] == 0.9321  # the old evaluation replaced
+
+
+def test_the_faithfulness_table_reads_the_record_and_counts_the_gate():
+    record = {
+        "method": "LayerCAM",
+        "layer": "branch",
+        "pointing_game_mean": 0.91234,
+        "deletion_below_random_aus": 13.0,
+        "randomisation_check_passed": 1.0,
+        "targets": {"AU12": {"passed": True}, "AU4": {"passed": False}, "valence": {"passed": True}},
+    }
+    rows = publish.faithfulness_table({"faithfulness": record}).splitlines()
+    assert rows[0].startswith("| explanation check (SynthFACS test, LayerCAM on branch) |")
+    assert rows[2:] == [
+        "| AU pointing game, mean over AUs | 0.912 | >= 0.90 |",
+        "| AUs: deletion faster than random | 13 of 14 | >= 12 of 14 |",
+        "| weight randomisation changes every map | yes | yes |",
+        "| targets passing the gate (marked faithful in the app) | 2 of 3 | - |",
+    ]
+    assert publish.faithfulness_table({"aus": {}}) is None

@@ -123,6 +123,43 @@ def readme_table(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# (what, key of metrics.json["faithfulness"], the bar of issue 20, how to print the value)
+FAITH_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("AU pointing game, mean over AUs", "pointing_game_mean", ">= 0.90", "{:.3f}"),
+    ("AU pointing game, weakest AU", "pointing_game_min", ">= 0.75", "{:.3f}"),
+    ("GradCAM at the AU taps, pointing game", "pointing_game_gradcam_branch_mean", ">= 0.80", "{:.3f}"),
+    ("AU energy in region, mean", "energy_in_region_mean", ">= 0.6", "{:.3f}"),
+    ("AUs: deletion faster than random", "deletion_below_random_aus", ">= 12 of 14", "{:.0f} of 14"),
+    ("weight randomisation changes every map", "randomisation_check_passed", "yes", "{}"),
+    ("attribute pointing game, mean", "pointing_game_attribute_mean", "-", "{:.3f}"),
+    ("rank agreement with occlusion, mean over AUs", "occlusion_rho_mean", "-", "{:.3f}"),
+    ("London smiles: AU12 map energy in the mouth", "real_au12_mouth_energy", ">= 0.70", "{:.3f}"),
+)  # fmt: skip
+
+
+def faithfulness_table(metrics: dict[str, Any]) -> str | None:
+    """The README's faithfulness table (issue 20 item 7) from metrics.json["faithfulness"], the record
+    of explain.faithfulness --write-metrics; None when the weights carry none."""
+    record = metrics.get("faithfulness")
+    if not isinstance(record, dict):
+        return None
+    where = f"SynthFACS test, {record.get('method', '?')} on {record.get('layer', '?')}"
+    lines = [f"| explanation check ({where}) | ours | bar |", "|---|---:|---|"]
+    for what, key, bar, form in FAITH_ROWS:
+        value = record.get(key)
+        if not isinstance(value, int | float):
+            continue
+        shown = ("yes" if value else "no") if key == "randomisation_check_passed" else form.format(value)
+        lines.append(f"| {what} | {shown} | {bar} |")
+    targets = record.get("targets", {})
+    if targets:
+        passed = sum(bool(row.get("passed")) for row in targets.values())
+        lines.append(
+            f"| targets passing the gate (marked faithful in the app) | {passed} of {len(targets)} | - |"
+        )
+    return "\n".join(lines)
+
+
 def read_eval_json(path: Path) -> dict[str, Any]:
     """The figures of an evaluation JSON; a missing or malformed file is one clear error."""
     metrics = read_json(path, "evaluation JSON")
@@ -200,7 +237,7 @@ def main(argv: list[str] | None = None) -> str:
         "--readme-table",
         type=Path,
         metavar="FOLDER",
-        help="print the README's results table of FOLDER/metrics.json",
+        help="print the README's results tables (evaluations, faithfulness) of FOLDER/metrics.json",
     )
     p.add_argument(
         "--eval-json", type=Path, action="append", help="JSON written by train.evaluate --json (repeatable)"
@@ -208,7 +245,9 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--private", action="store_true", help="create the repository as private")
     args = p.parse_args(argv)
     if args.readme_table is not None:
-        table = readme_table(read_json(args.readme_table / METRICS_NAME, "metrics file"))
+        metrics = read_json(args.readme_table / METRICS_NAME, "metrics file")
+        faith = faithfulness_table(metrics)
+        table = readme_table(metrics) + (f"\n\n{faith}" if faith else "")
         print(table)
         return table
     if args.checkpoint is None:
