@@ -2,8 +2,9 @@
 
 SOURCE is a local checkpoint folder or a Hugging Face Hub repo id with an optional @revision
 (also read from FATAUVA_MODEL); without one the checkpoint bundled in weights/ runs, and an
-unreachable Hub repo falls back to it with a message. Importing this module builds the app
-without serving it.
+unreachable Hub repo falls back to it with a message. Without --host and --port, Gradio's own
+GRADIO_SERVER_NAME / GRADIO_SERVER_PORT apply (a Hugging Face Space sets them), else 127.0.0.1:7860.
+Importing this module builds the app without serving it (the Space imports nothing else).
 """
 
 import argparse
@@ -14,7 +15,11 @@ from demo.app import THEME, build_app, load_analyzer
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="FATAUVA-Net Studio")
     parser.add_argument("--model", help="local checkpoint folder or Hub repo id[@revision]")
-    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (0.0.0.0 for all)")
+    parser.add_argument(
+        "--host",
+        default=None,
+        help="address to serve on (0.0.0.0 for all; default: GRADIO_SERVER_NAME, else 127.0.0.1)",
+    )
     parser.add_argument("--port", type=int, default=None, help="port to serve on (default: Gradio's, 7860)")
     return parser.parse_args(argv)
 
