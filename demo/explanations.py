@@ -247,10 +247,29 @@ def flow_sankey(flows: list[tuple[str, str, float]]) -> go.Figure:
     }
     widths = [abs(v) / max(total[s], 1e-12) for (_, _, v), s in zip(flows, stage, strict=True)]
     units = ["V-A output" if s else "AU log-odds" for s in stage]
+    # Columns fixed by layer: an AU branch that feeds neither V-A branch (Lip_u) stays in the middle
+    # column instead of being drawn beside valence and arousal as a sink.
+    # Each node's centre is placed where stacking the column's nodes (sized by their larger side,
+    # in or out) with a gap between them puts it, as the Sankey would draw them itself.
+    layer = [0 if n in topology.PARTS else 2 if n in topology.VA_TARGETS else 1 for n in nodes]
+    size = [
+        max(
+            sum(w for (s, _, _), w in zip(flows, widths, strict=True) if s == n),
+            sum(w for (_, d, _), w in zip(flows, widths, strict=True) if d == n),
+        )
+        for n in nodes
+    ]
+    x, y = [(0.001, 0.5, 0.999)[c] for c in layer], []
+    for i, c in enumerate(layer):
+        column = [k for k in range(len(nodes)) if layer[k] == c]
+        gap = 0.25 / max(1, len(column) - 1)
+        total = sum(size[k] for k in column) + gap * (len(column) - 1)
+        before = sum(size[k] for k in column if k < i) + gap * column.index(i)
+        y.append(0.01 + 0.98 * (before + size[i] / 2) / max(total, 1e-12))
     fig = go.Figure(
         go.Sankey(
-            arrangement="snap",
-            node=dict(label=[_node_label(n) for n in nodes], pad=12, thickness=14),
+            arrangement="fixed",
+            node=dict(label=[_node_label(n) for n in nodes], pad=12, thickness=14, x=x, y=y),
             link=dict(
                 source=[index[s] for s, _, _ in flows],
                 target=[index[t] for _, t, _ in flows],
@@ -265,7 +284,7 @@ def flow_sankey(flows: list[tuple[str, str, float]]) -> go.Figure:
         title="AU → V-A flow: parts → AU branches → valence / arousal (red pushes up, blue down; "
         "widths: share of each stage's |attribution|)",
         title_font_size=13,
-        height=460,
+        height=520,
         margin=dict(l=10, r=10, t=50, b=10),
     )
     return fig

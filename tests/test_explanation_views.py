@@ -178,6 +178,9 @@ def test_sankey_orders_parts_then_au_branches_then_va_and_widths_are_shares_of_e
     flows += [("AU4", "valence", -0.2), ("eyebrows", "AU4", 3.0)]
     sankey = flow_sankey(flows).data[0]
     assert list(sankey.node.label) == ["eyebrows", "mouth", "AU4 (AU04)", "Lip_c (AU12 AU15)", "valence"]
+    assert list(sankey.node.x) == [0.001, 0.001, 0.5, 0.5, 0.999]  # parts | AU branches | V-A
+    lip_u = flow_sankey([("mouth", "Lip_u", 1.0), ("Lip_c", "valence", 0.5)]).data[0]
+    assert lip_u.node.x[list(lip_u.node.label).index("Lip_u (AU10)")] == 0.5  # feeds no V-A: no sink
     # part -> AU in log-odds and AU -> V-A in V-A units: each stage's widths sum to one
     assert list(sankey.link.value) == pytest.approx([0.75, 0.25, 0.25, 0.75])
     assert sankey.link.color[2] != sankey.link.color[0]  # a negative push is drawn in another colour
