@@ -21,6 +21,14 @@ def test_the_bundled_recipe_trains_the_default_configuration():
     assert load_config(ROOT / "train" / "configs" / "bundled.json").model == FatauvaConfig()
 
 
+def test_the_bundled_weights_are_the_default_configuration():
+    from fatauva.checkpoint import load_model
+
+    loaded = load_model(ROOT / "weights")
+    assert loaded.kind == "local" and loaded.model.config == FatauvaConfig()
+    assert sum(p.numel() for p in loaded.model.parameters()) == n_params(FatauvaConfig())
+
+
 def test_bench_reports_the_parameters_of_the_default_configuration(monkeypatch):
     # One tiny round of the timing loop: the test is about which network is measured, not its speed.
     for name, value in (("ROUNDS", 1), ("FORWARDS_PER_ROUND", 1), ("WARMUP", 0), ("MATMUL_SIZE", 32)):

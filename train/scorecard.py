@@ -2,12 +2,14 @@
 
     python -m train.scorecard --model runs/bundled/model --out runs/bundled/eval
     python -m train.publish --checkpoint runs/bundled/model --out weights \\
-        $(ls runs/bundled/eval/*.json | sed 's/^/--eval-json /')
+        $(ls runs/bundled/eval/*_*.json | sed 's/^/--eval-json /')
 
 Runs `train.evaluate` on SynthFACS test, CelebA held-out ids, FER2013 public test, CK+ (every
 frame), GENKI-4K test and the evaluation photos of shared/realfaces, writing one JSON each into
 `--out` (named `<data>_<split>.json`, the keys train.publish merges them under). Sets whose folder
-is missing are skipped with one line saying so, never silently.
+is missing are skipped with one line saying so, never silently. `summary.json` beside them holds
+the headline figures against their bars (HEADLINES); it is not an evaluation, hence `*_*.json`
+above.
 """
 
 import argparse
