@@ -74,4 +74,3 @@ def to_tensor(crops: np.ndarray | list[np.ndarray]) -> torch.Tensor:
     mean = torch.tensor(MEAN).view(1, 3, 1, 1)
     std = torch.tensor(STD).view(1, 3, 1, 1)
     return (x - mean) / std
-
