@@ -39,7 +39,8 @@ N_STEPS = 32
 
 # captum warns whenever LayerIntegratedGradients gets several layers, in case one depends on
 # another; the two con taps are the separate inputs of valence and arousal (grouped V-A layer).
-warnings.filterwarnings("ignore", message="Multiple layers provided", category=UserWarning)
+# Silenced at the call (a module-level filter is undone by any catch_warnings around it, pytest's too).
+MULTIPLE_LAYERS = "Multiple layers provided"
 
 
 @dataclass
@@ -111,7 +112,8 @@ def au_to_va(model: FatauvaNet, features: dict[str, Tensor], n_steps: int = N_ST
 
     taps = [model.con_taps[t] for t in targets]
     baselines = tuple(torch.zeros_like(c) for c in cons)
-    with torch.enable_grad():
+    with torch.enable_grad(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=MULTIPLE_LAYERS, category=UserWarning)
         attributions = LayerIntegratedGradients(va_sum, taps).attribute(
             cons, baselines=baselines, n_steps=n_steps
         )
