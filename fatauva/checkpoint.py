@@ -485,13 +485,19 @@ class ModelInfo:
         return " ".join(notes) or None
 
 
+def faithfulness_records(metrics: dict) -> dict:
+    """The explanation-faithfulness part of a metrics.json tree: its top-level keys starting with
+    "faithfulness" (explain.faithfulness --write-metrics writes "faithfulness"); the rest are scores."""
+    return {k: v for k, v in metrics.items() if k.startswith("faithfulness")}
+
+
 def model_info(loaded: LoadedModel) -> ModelInfo:
     """The Model page's view of `loaded`: its card sections and metrics.json, typed."""
     sections = card_sections(loaded.card)
     command = sections.get("How these weights were made", "").strip("`").removeprefix("bash").strip()
     repo_id, _, revision = loaded.location.partition("@") if loaded.kind == "hub" else (None, "", "")
     metrics = plain_metrics(loaded.metrics)
-    faith = {k: v for k, v in metrics.items() if k.startswith("faithfulness")}
+    faith = faithfulness_records(metrics)
     scores = {k: v for k, v in metrics.items() if k not in faith}
     trained_on = sections.get("Training data") or None
     return ModelInfo(

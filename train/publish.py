@@ -23,11 +23,12 @@ ours from PAPER where the paper has a comparable one (tests/test_one_source.py c
 import argparse
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fatauva.checkpoint import METRICS_NAME, load_model, push_model, save_model
+from fatauva.checkpoint import METRICS_NAME, faithfulness_records, load_model, push_model, save_model
 from train.config import read_json
 from train.scorecard import dotted
 
@@ -123,17 +124,24 @@ def readme_table(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+_FIGURE = "{:.3f}".format
+
+
+def _yes_no(value: float) -> str:
+    return "yes" if value else "no"
+
+
 # (what, key of metrics.json["faithfulness"], the bar of issue 20, how to print the value)
-FAITH_ROWS: tuple[tuple[str, str, str, str], ...] = (
-    ("AU pointing game, mean over AUs", "pointing_game_mean", ">= 0.90", "{:.3f}"),
-    ("AU pointing game, weakest AU", "pointing_game_min", ">= 0.75", "{:.3f}"),
-    ("GradCAM at the AU taps, pointing game", "pointing_game_gradcam_branch_mean", ">= 0.80", "{:.3f}"),
-    ("AU energy in region, mean", "energy_in_region_mean", ">= 0.6", "{:.3f}"),
-    ("AUs: deletion faster than random", "deletion_below_random_aus", ">= 12 of 14", "{:.0f} of 14"),
-    ("weight randomisation changes every map", "randomisation_check_passed", "yes", "{}"),
-    ("attribute pointing game, mean", "pointing_game_attribute_mean", "-", "{:.3f}"),
-    ("rank agreement with occlusion, mean over AUs", "occlusion_rho_mean", "-", "{:.3f}"),
-    ("London smiles: AU12 map energy in the mouth", "real_au12_mouth_energy", ">= 0.70", "{:.3f}"),
+FAITH_ROWS: tuple[tuple[str, str, str, Callable[[float], str]], ...] = (
+    ("AU pointing game, mean over AUs", "pointing_game_mean", ">= 0.90", _FIGURE),
+    ("AU pointing game, weakest AU", "pointing_game_min", ">= 0.75", _FIGURE),
+    ("GradCAM at the AU taps, pointing game", "pointing_game_gradcam_branch_mean", ">= 0.80", _FIGURE),
+    ("AU energy in region, mean", "energy_in_region_mean", ">= 0.6", _FIGURE),
+    ("AUs: deletion faster than random", "deletion_below_random_aus", ">= 12 of 14", "{:.0f} of 14".format),
+    ("weight randomisation changes every map", "randomisation_check_passed", "yes", _yes_no),
+    ("attribute pointing game, mean", "pointing_game_attribute_mean", "-", _FIGURE),
+    ("rank agreement with occlusion, mean over AUs", "occlusion_rho_mean", "-", _FIGURE),
+    ("London smiles: AU12 map energy in the mouth", "real_au12_mouth_energy", ">= 0.70", _FIGURE),
 )  # fmt: skip
 
 
@@ -149,8 +157,7 @@ def faithfulness_table(metrics: dict[str, Any]) -> str | None:
         value = record.get(key)
         if not isinstance(value, int | float):
             continue
-        shown = ("yes" if value else "no") if key == "randomisation_check_passed" else form.format(value)
-        lines.append(f"| {what} | {shown} | {bar} |")
+        lines.append(f"| {what} | {form(value)} | {bar} |")
     targets = record.get("targets", {})
     if targets:
         passed = sum(bool(row.get("passed")) for row in targets.values())
@@ -204,10 +211,9 @@ def publish(
         raise FileNotFoundError(f"no model folder at {checkpoint}")
     metrics = merge_evaluations(eval_json) if eval_json else loaded.metrics
     if eval_json:
-        # the faithfulness record (keys "faithfulness...", as fatauva.checkpoint.model_info reads
-        # them) was measured on these same weights by explain.faithfulness --write-metrics: new
-        # evaluations replace the evaluations, not it
-        metrics |= {k: v for k, v in loaded.metrics.items() if k.startswith("faithfulness")}
+        # the faithfulness record was measured on these same weights by explain.faithfulness
+        # --write-metrics: new evaluations replace the evaluations, not it
+        metrics |= faithfulness_records(loaded.metrics)
     card = {
         "metrics": metrics,
         "command": card_section(checkpoint, _COMMAND),
