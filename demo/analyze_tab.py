@@ -103,20 +103,29 @@ def draw_boxes(image: np.ndarray, faces: list[Prediction], picked: int | None) -
 def write_downloads(
     analysis: PhotoAnalysis, name: str, explained: dict[int, dict] | None = None
 ) -> tuple[str, str]:
-    """The photo's results as JSON and CSV files (demo.photo.CSV_COLUMNS) for the download buttons.
+    """The photo's results as JSON (`write_json`) and CSV files (demo.photo.CSV_COLUMNS) for the
+    download buttons, in a fresh temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="fatauva-"))
+    csv_path = folder / f"{Path(name).stem or 'photo'}.csv"
+    write_csv(csv_path, analysis.rows(name))
+    return write_json(analysis, name, explained, folder), str(csv_path)
+
+
+def write_json(
+    analysis: PhotoAnalysis, name: str, explained: dict[int, dict] | None = None, folder: Path | None = None
+) -> str:
+    """The photo's results as a JSON file in `folder` (a fresh temporary one by default).
 
     explained: {face number: demo.explanations.explanation_numbers} of the faces explained so far,
     kept in the JSON under each such face's "explanation" (flow attributions, per-map verdicts)."""
-    folder = Path(tempfile.mkdtemp(prefix="fatauva-"))
-    stem = Path(name).stem or "photo"
-    json_path, csv_path = folder / f"{stem}.json", folder / f"{stem}.csv"
+    folder = folder or Path(tempfile.mkdtemp(prefix="fatauva-"))
+    json_path = folder / f"{Path(name).stem or 'photo'}.json"
     result = {"file": name, **analysis.as_dict()}
     for face in result["faces"]:
         if explained and face["face"] in explained:
             face["explanation"] = explained[face["face"]]
     json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    write_csv(csv_path, analysis.rows(name))
-    return str(json_path), str(csv_path)
+    return str(json_path)
 
 
 def status_text(analysis: PhotoAnalysis, picked: int | None) -> str:
@@ -349,7 +358,7 @@ def build(analyzer: Analyzer) -> None:
         view = explain_view(analyzer, state.analysis, number, method_name, layer_name)
         state.explained[number] = view.numbers
         state.explanation = view.explanation
-        json_path, _ = write_downloads(state.analysis, state.name, state.explained)
+        json_path = write_json(state.analysis, state.name, state.explained)  # the CSV has not changed
         items = [view.galleries[group] for group in explanations.GROUPS]
         return [state, view.status, *items, view.sankey, json_path, None, ""]
 
