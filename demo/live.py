@@ -229,8 +229,8 @@ def step(
     reading = model.read(crop, target, method)
     state.trail.append((reading.valence, reading.arousal))
     verdict = verdict_of(model.verdicts(method).get(target))
-    name = "value" if target in topology.VA_TARGETS else "P"
-    caption = f"{target} {name}={reading.value:.2f}"
+    shown_value = f"={reading.value:+.2f}" if target in topology.VA_TARGETS else f" P={reading.value:.2f}"
+    caption = target + shown_value
     rate = state.rate()
     message = (
         f"{'Found' if searched else 'Following'} a face {face.width:.0f} px wide · "
@@ -278,7 +278,8 @@ def annotate(frame: np.ndarray, face: FaceBox, heat: np.ndarray, caption: str, i
     return out
 
 
-PANEL = (440, 580)  # (H, W) of the panel
+PANEL = (470, 580)  # (H, W) of the panel
+_TOP = 30  # px left white at the top, where Gradio lays the image's label over it
 _MAP_SIDE = 200  # px: the map over the crop, top left
 _BARS_X = 225  # px: where the AU column starts
 _BAR_LEFT, _BAR_WIDTH, _ROW = 190, 120, 30  # px, within the AU column
@@ -308,13 +309,13 @@ def panel(
     and P(AU) bars in Table 3 order (red at 0.5 and above; `neutral`, the mean P on neutral real
     photos, as a black tick). Drawn with OpenCV: a Plotly figure per frame costs more than the frame."""
     out = _blank()
-    out[:_MAP_SIDE, :_MAP_SIDE] = cv2.resize(
+    out[_TOP : _TOP + _MAP_SIDE, :_MAP_SIDE] = cv2.resize(
         map_over_crop, (_MAP_SIDE, _MAP_SIDE), interpolation=cv2.INTER_LINEAR
     )
-    cv2.putText(out, caption, (4, _MAP_SIDE + 20), _FONT, 0.55, _INK, 1, cv2.LINE_AA)
-    _va_plane(out, (_MAP_SIDE // 2, _MAP_SIDE + 40 + 95), 90, trail, references or {})
+    cv2.putText(out, caption, (4, _TOP + _MAP_SIDE + 20), _FONT, 0.55, _INK, 1, cv2.LINE_AA)
+    _va_plane(out, (_MAP_SIDE // 2, _TOP + _MAP_SIDE + 135), 90, trail, references or {})
     for row, (au, p) in enumerate(aus.items()):
-        y = 14 + row * _ROW
+        y = _TOP + 4 + row * _ROW
         label = f"{topology.au_key(au)} {topology.AU_NAMES[au]}"[:25]
         cv2.putText(out, label, (_BARS_X, y + 12), _FONT, 0.4, _INK, 1, cv2.LINE_AA)
         x0 = _BARS_X + _BAR_LEFT

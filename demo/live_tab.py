@@ -62,29 +62,28 @@ def build(analyzer: Analyzer) -> None:
     )
     state = gr.State()
     with gr.Row():
-        with gr.Column(scale=2):
-            webcam = gr.Image(
-                label="Webcam",
-                sources=["webcam"],
-                streaming=True,
-                type="numpy",
-                webcam_options=WEBCAM,
-                height=300,
-            )
-            with gr.Row():
-                target = gr.Dropdown(list(TARGET_NAMES), value=DEFAULT_TARGET, label="Map of the branch of")
-                method = gr.Dropdown(list(METHODS), value=DEFAULT_METHOD, label="CAM method")
+        webcam = gr.Image(
+            label="Webcam",
+            sources=["webcam"],
+            streaming=True,
+            type="numpy",
+            webcam_options=WEBCAM,
+            height=260,
+        )
+        with gr.Column():
+            target = gr.Dropdown(list(TARGET_NAMES), value=DEFAULT_TARGET, label="Map of the branch of")
+            method = gr.Dropdown(list(METHODS), value=DEFAULT_METHOD, label="CAM method")
             play = gr.Button("Play a recorded sequence (no webcam needed)")
-        with gr.Column(scale=3):
-            shown = gr.Image(label="Live", type="numpy", format="jpeg", interactive=False, height=420)
-    status = gr.Markdown(elem_classes="live-status")
-    board = gr.Image(
-        label="Map over the aligned crop · valence-arousal trail · action units",
-        type="numpy",
-        format="jpeg",
-        interactive=False,
-        height=PANEL[0],
-    )
+            status = gr.Markdown(elem_classes="live-status")
+    with gr.Row(equal_height=True):
+        shown = gr.Image(label="Live", type="numpy", format="jpeg", interactive=False, height=PANEL[0])
+        board = gr.Image(
+            label="Map over the aligned crop · valence-arousal trail · action units",
+            type="numpy",
+            format="jpeg",
+            interactive=False,
+            height=PANEL[0],
+        )
     outputs = [shown, board, status, state]
 
     def on_play(target_name: str, method_name: str):
