@@ -2,9 +2,12 @@
 
 - cam_batched_speedup: the 26 targets' maps computed with pytorch-grad-cam target by target
   (explain.cam.library_cam) divided by the batched path (explain.cam.batched_cams), default
-  method on each target's branch; bar >= 6.
-- explain_to_forward_ratio: explain.explain_face (forward, 26 maps, part responses, AU -> V-A
-  flow) divided by one plain inference forward (the fused model, as fatauva.analyze runs it); bar <= 8.
+  method on the default layer (the core's 28x28 map, 'core.fine'); bar >= 6;
+- explain_to_forward_ratio: explain.explain_face with its defaults (forward, 26 maps, part
+  responses, AU -> V-A flow) divided by one plain inference forward (the fused model, as
+  fatauva.analyze runs it); bar <= 8;
+- the same two with every map on its own branch (layer 'branch'), keys ending in '_branch': that
+  backward stops at the branch maps and never enters the branches (explain.cam._gradients).
 Weights: the bundled checkpoint when present (fatauva.checkpoint.load_model), else untrained.
 """
 
@@ -15,7 +18,7 @@ import numpy as np
 import torch
 
 from explain.cam import BRANCH, batched_cams, library_cam
-from explain.explanation import DEFAULT_METHOD, explain_face
+from explain.explanation import DEFAULT_LAYER, DEFAULT_METHOD, explain_face
 from explain.targets import TARGETS
 from fatauva.checkpoint import load_model
 from fatauva.template import to_tensor
@@ -40,21 +43,38 @@ def measure() -> dict[str, float]:
         with torch.inference_mode():
             fused(x)
 
-    def library() -> None:
+    def library(layer: str) -> None:
         for t in TARGETS:
-            library_cam(model, x, t, DEFAULT_METHOD, BRANCH)
+            library_cam(model, x, t, DEFAULT_METHOD, layer)
 
-    forward(), explain_face(model, crop), batched_cams(model, x, method=DEFAULT_METHOD), library()
-    lib_s, batched_s, explain_s, forward_s = [], [], [], []
-    for _ in range(ROUNDS):
-        lib_s.append(_seconds(library))
-        batched_s.append(_seconds(lambda: batched_cams(model, x, method=DEFAULT_METHOD)))
-        explain_s.append(_seconds(lambda: explain_face(model, crop)))
-        forward_s += [_seconds(forward) for _ in range(5)]
-    return {
-        "cam_library_26_ms": statistics.median(lib_s) * 1e3,
-        "cam_batched_26_ms": statistics.median(batched_s) * 1e3,
-        "cam_batched_speedup": statistics.median(lib_s) / statistics.median(batched_s),
-        "explain_face_ms": statistics.median(explain_s) * 1e3,
-        "explain_to_forward_ratio": statistics.median(explain_s) / statistics.median(forward_s),
+    def batched(layer: str) -> None:
+        batched_cams(model, x, method=DEFAULT_METHOD, layer=layer)
+
+    def explain(layer: str) -> None:
+        explain_face(model, crop, layer=layer)
+
+    layers = {"": DEFAULT_LAYER, "_branch": BRANCH}
+    seconds: dict[str, list[float]] = {
+        f"{fn.__name__}{suffix}": [] for suffix in layers for fn in (library, batched, explain)
     }
+    forward_s: list[float] = []
+    forward()
+    for layer in layers.values():  # warm-up
+        library(layer), batched(layer), explain(layer)
+    for _ in range(ROUNDS):
+        for suffix, layer in layers.items():
+            for fn in (library, batched, explain):
+                seconds[f"{fn.__name__}{suffix}"].append(_seconds(lambda fn=fn, layer=layer: fn(layer)))
+        forward_s += [_seconds(forward) for _ in range(5)]
+    median = {name: statistics.median(values) for name, values in seconds.items()}
+    forward_median = statistics.median(forward_s)
+    out = {"explain_forward_ms": forward_median * 1e3}
+    for suffix in layers:
+        out |= {
+            f"cam_library_26_ms{suffix}": median[f"library{suffix}"] * 1e3,
+            f"cam_batched_26_ms{suffix}": median[f"batched{suffix}"] * 1e3,
+            f"cam_batched_speedup{suffix}": median[f"library{suffix}"] / median[f"batched{suffix}"],
+            f"explain_face_ms{suffix}": median[f"explain{suffix}"] * 1e3,
+            f"explain_to_forward_ratio{suffix}": median[f"explain{suffix}"] / forward_median,
+        }
+    return out

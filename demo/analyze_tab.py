@@ -76,13 +76,18 @@ def face_view(analyzer: Analyzer, analysis: PhotoAnalysis, number: int) -> FaceV
     )
 
 
-def draw_boxes(image: np.ndarray, faces: list[Prediction], picked: int | None) -> np.ndarray:
-    """The photo (shrunk to DISPLAY_SIDE) with each face boxed and numbered; the picked one in red."""
+def draw_boxes(
+    image: np.ndarray, faces: list[Prediction], picked: int | None, numbers: list[int] | None = None
+) -> np.ndarray:
+    """The photo (shrunk to DISPLAY_SIDE) with each face boxed and numbered; the picked one in red.
+
+    numbers: each face's number (default 1, 2, ... in list order; the Video tab's are its faces'
+    numbers through the clip)."""
     scale = min(1.0, DISPLAY_SIDE / max(image.shape[:2]))
     shown = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
     shown = shown.copy()
     thickness = max(2, round(max(shown.shape[:2]) / 300))
-    for number, pred in enumerate(faces, start=1):
+    for number, pred in zip(numbers or range(1, len(faces) + 1), faces, strict=True):
         box = box_of(pred)
         x0, y0 = round(box["x"] * scale), round(box["y"] * scale)
         x1, y1 = x0 + round(box["w"] * scale), y0 + round(box["h"] * scale)
@@ -164,7 +169,7 @@ def explain_view(
     analysis: PhotoAnalysis,
     number: int,
     method: str = explanations.DEFAULT_METHOD,
-    layer: str = explanations.BRANCH,
+    layer: str = explanations.DEFAULT_LAYER,
 ) -> ExplainView:
     """The explanation of face `number` (1 = the largest) of an analysed photo, ready to show."""
     pred = analysis.faces[number - 1]
@@ -206,7 +211,7 @@ def api_analyze(
     path: str | None,
     maps: bool = False,
     method: str = explanations.DEFAULT_METHOD,
-    layer: str = explanations.BRANCH,
+    layer: str = explanations.DEFAULT_LAYER,
 ) -> dict:
     """The `/analyze` endpoint: a photo file -> every face's box and outputs as JSON.
 
@@ -220,7 +225,7 @@ def api_analyze(
         "weights": {"kind": loaded.kind, "location": loaded.location, "sha256": loaded.sha256},
         **analysis.as_dict(),
     }
-    method, layer = method or explanations.DEFAULT_METHOD, layer or explanations.BRANCH
+    method, layer = method or explanations.DEFAULT_METHOD, layer or explanations.DEFAULT_LAYER
     if maps:
         for face, pred in zip(result["faces"], analysis.faces, strict=True):
             explanation = explain_one(analyzer, pred.crop, method, layer)
@@ -278,9 +283,11 @@ def build(analyzer: Analyzer) -> None:
     face_outputs = [crop, attributes, aus, va, details]
 
     gr.Markdown(
-        "## Explanations\nWhere each branch looked, for the picked face: per part, its response and "
-        "the maps of the AU branches it feeds and of its attributes; then valence and arousal. "
-        "Each map over the aligned crop, then over the photo."
+        "## Explanations\nWhere each head found its evidence, for the picked face: per part, its "
+        "response and the maps of the AU branches it feeds and of its attributes; then valence and "
+        "arousal. Each map over the aligned crop, then over the photo. By default the maps sit on the "
+        "core's 28×28 map (`core.fine`), where they pass the faithfulness check most often with these "
+        "weights; `branch` puts each on the 14×14 map of its own branch."
     )
     with gr.Row():
         method = gr.Dropdown(
@@ -288,8 +295,8 @@ def build(analyzer: Analyzer) -> None:
         )
         layer = gr.Dropdown(
             explanations.layer_choices(analyzer),
-            value=explanations.BRANCH,
-            label="Layer ('branch': each map on the branch its head reads)",
+            value=explanations.DEFAULT_LAYER,
+            label="Layer (core.fine: the core's 28×28 map; branch: each head's own branch map)",
         )
     faithfulness = gr.Markdown(elem_classes="faithfulness-status")
     galleries = [

@@ -7,8 +7,8 @@ The maps, the flow and the verdicts come from `explain/` (explain.explanation.ex
 
 explain/ is imported on first use, never at start: its pytorch-grad-cam import pulls in torchvision
 (several seconds on this machine), which neither the page's start nor the predict path may pay. The
-dropdowns need the method names before that, so METHODS, DEFAULT_METHOD and BRANCH repeat
-explain.cam / explain.explanation's (tests/test_explanation_views.py holds them equal).
+dropdowns need the method names before that, so METHODS, DEFAULT_METHOD, DEFAULT_LAYER and BRANCH
+repeat explain.cam / explain.explanation's (tests/test_explanation_views.py holds them equal).
 
 The explain layer hooks the trainable model's modules (captum's LayerIntegratedGradients on the
 Con_Val / Con_Aro taps), so two explanations at once on the one model would read each other's
@@ -30,6 +30,7 @@ from fatauva.template import similarity_transform, template_points
 
 METHODS: tuple[str, ...] = ("GradCAM", "GradCAM++", "HiResCAM", "LayerCAM", "EigenCAM")
 DEFAULT_METHOD = "LayerCAM"
+DEFAULT_LAYER = "core.fine"  # the core's 28x28 map: the maps that pass the faithfulness check most
 BRANCH = "branch"  # layer choice: each target's map on the branch its head reads
 TARGET_NAMES: tuple[str, ...] = topology.ATTRIBUTES + topology.AU_KEYS + topology.VA_TARGETS
 
@@ -47,7 +48,8 @@ _LOCK = threading.Lock()
 @dataclass
 class FaceMap:
     """One map to show: its target ('Smiling', 'AU12', 'valence', or 'mouth response' for a part
-    response), the branch it was computed on, the (S, S) float map in [0, 1] over the aligned crop,
+    response), the branch its head reads (the map itself is on the explanation's layer, e.g. the
+    core's 'core.fine' by default), the (S, S) float map in [0, 1] over the aligned crop,
     and its faithfulness verdict (PASSED, FAILED, NOT_CHECKED; None for a part response, which the
     gate does not judge)."""
 
@@ -72,12 +74,13 @@ def verdict_of(passed: bool | None) -> str:
 
 
 def layer_choices(analyzer: Analyzer) -> list[str]:
-    """BRANCH, then every feature map of the model a CAM can be computed on ('core', 'part.eyes', ...)."""
+    """BRANCH, then every feature map of the model a CAM can be computed on ('core.fine', 'core',
+    'part.eyes', ...)."""
     return [BRANCH, *analyzer.loaded.model.feature_modules()]
 
 
 # ----- running explain/ ----------------------------------------------------------------------------
-def explain(analyzer: Analyzer, crop: np.ndarray, method: str = DEFAULT_METHOD, layer: str = BRANCH):
+def explain(analyzer: Analyzer, crop: np.ndarray, method: str = DEFAULT_METHOD, layer: str = DEFAULT_LAYER):
     """explain.explanation.explain_face on the trainable model, one at a time (module docstring).
 
     Raises ValueError naming the choices for an unknown method or layer."""
@@ -85,6 +88,21 @@ def explain(analyzer: Analyzer, crop: np.ndarray, method: str = DEFAULT_METHOD, 
 
     with _LOCK:
         return explain_face(analyzer.loaded.model, crop, method, layer, analyzer.loaded.metrics)
+
+
+def branch_maps(analyzer: Analyzer, crop: np.ndarray, targets: tuple, method: str = DEFAULT_METHOD):
+    """The maps of `targets` (explain.targets.Target) on one aligned crop, each on the branch its head
+    reads, from one forward and one batched backward (explain.cam.batched_cams), without the flow:
+    a CamResult whose `output.features` also give the part responses. Under the same lock as
+    `explain`, whose captum hooks a concurrent forward of the same model would run through."""
+    from explain.cam import batched_cams
+    from fatauva.template import to_tensor
+
+    model = analyzer.loaded.model
+    with _LOCK:
+        return batched_cams(
+            model, to_tensor(crop).to(next(model.parameters()).device), targets, method, BRANCH
+        )
 
 
 def occlusion(analyzer: Analyzer, crop: np.ndarray, target: str) -> np.ndarray:
@@ -106,18 +124,21 @@ def rank_agreement(cam: np.ndarray, reference: np.ndarray) -> float:
 
 def faithfulness_status(metrics: dict, method: str, layer: str, passed: dict[str, bool | None]) -> str:
     """One sentence on what the verdicts under the maps mean for these weights and this choice."""
-    record = metrics.get("faithfulness")
-    if not record:
+    from explain.gate import record_for, records
+
+    if not records(metrics):
         return (
             "**Faithfulness: not checked.** These weights' metrics.json has no faithfulness record "
             "(`python -m explain.faithfulness --write-metrics`), so no map is marked as passing or failing."
         )
-    checked = f"{record.get('method', '?')} on {record.get('layer', '?')}"
-    if all(v is None for v in passed.values()):
+    record = record_for(metrics, method, layer)
+    if record is None or all(v is None for v in passed.values()):
+        checked = " or ".join(f"{r.get('method', '?')} on {r.get('layer', '?')}" for r in records(metrics))
         return (
             f"**Faithfulness: not checked for {method} on {layer}.** These weights were checked with "
             f"{checked} only; choose that to see which maps passed."
         )
+    checked = f"{record.get('method', '?')} on {record.get('layer', '?')}"
     failed = [name for name, v in passed.items() if v is False]
     line = f"**Faithfulness ({checked}):** {len(passed) - len(failed)} of {len(passed)} targets passed."
     return line + (f" Failed, marked {FAILED_MARK}: {', '.join(failed)}." if failed else "")
@@ -130,8 +151,10 @@ def face_maps(explanation) -> dict[str, list[FaceMap]]:
     (Table 2); last valence and arousal."""
     verdict = {name: verdict_of(p) for name, p in explanation.passed.items()}
 
+    from explain.targets import target  # explain is loaded: `explanation` came from it
+
     def target_map(name: str) -> FaceMap:
-        return FaceMap(name, explanation.layers[name], explanation.maps[name], verdict.get(name, NOT_CHECKED))
+        return FaceMap(name, target(name).branch, explanation.maps[name], verdict.get(name, NOT_CHECKED))
 
     groups: dict[str, list[FaceMap]] = {}
     for part, response in explanation.parts.items():

@@ -13,7 +13,7 @@ exported below under their own names). `explain.faithfulness` is the command lin
 
 from explain import cam, flow, gate, maps, occlusion, parts, targets
 from explain.cam import BRANCH, METHODS, CamResult, batched_cams, library_cam
-from explain.explanation import DEFAULT_METHOD, Explanation, explain_face
+from explain.explanation import DEFAULT_LAYER, DEFAULT_METHOD, Explanation, explain_face
 from explain.flow import AUFlow, Flow, VAFlow, au_to_va, parts_to_aus
 from explain.gate import passes, verdicts
 from explain.maps import normalise, overlay, photo_overlay, to_photo
@@ -25,6 +25,7 @@ __all__ = [
     "AUFlow",
     "BRANCH",
     "CamResult",
+    "DEFAULT_LAYER",
     "DEFAULT_METHOD",
     "Explanation",
     "Flow",

@@ -8,8 +8,12 @@
 4. the gate: which targets passed the faithfulness check recorded with the weights
    (explain.gate; None where the weights carry no record for this method and layer).
 
-Defaults: DEFAULT_METHOD on each target's own branch map (layer BRANCH), the map that shows
-where the branch the paper built for that unit looked; see explain/__init__.py for why.
+Defaults: DEFAULT_METHOD on DEFAULT_LAYER, the core's 28x28 map before its last downsampling
+('core.fine'), for every target. Each target's own branch map (layer BRANCH) shows where the branch
+the paper built for that unit looked, but with these weights the 14x14 branch maps do not localise:
+the faithfulness check passes 6 of 26 targets there and 12 of 26 on 'core.fine' (AU pointing game
+0.18 against 0.54; docs/explanations.md), so the app shows the maps that can be trusted more and
+keeps BRANCH one choice away.
 """
 
 from dataclasses import dataclass
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explain.cam import BRANCH, batched_cams
+from explain.cam import batched_cams
 from explain.flow import N_STEPS, Flow, flow
 from explain.gate import verdicts
 from explain.maps import overlay, photo_overlay, to_photo
@@ -27,6 +31,7 @@ from fatauva.model import FatauvaNet
 from fatauva.template import to_tensor
 
 DEFAULT_METHOD = "LayerCAM"
+DEFAULT_LAYER = "core.fine"  # FatauvaNet.feature_modules() name
 
 
 @dataclass
@@ -66,14 +71,14 @@ def explain_face(
     model: FatauvaNet,
     crop: np.ndarray,
     method: str = DEFAULT_METHOD,
-    layer: str = BRANCH,
+    layer: str = DEFAULT_LAYER,
     metrics: dict | None = None,
     flow_steps: int = N_STEPS,
 ) -> Explanation:
     """Explain one aligned crop (uint8 RGB (S, S, 3) at the model's input size).
 
     model: the trainable FatauvaNet (not `fused()`: its taps carry no branch gradients), put in
-    eval mode; method: a name of explain.cam.METHODS; layer: BRANCH or a feature name ('core');
+    eval mode; method: a name of explain.cam.METHODS; layer: BRANCH or a feature name ('core.fine');
     metrics: the weights' metrics.json (LoadedModel.metrics) holding the faithfulness record.
     """
     x = to_tensor(crop).to(next(model.parameters()).device)

@@ -30,7 +30,9 @@ Narrow_Eyes energy inside the eye regions, regions cut from dlib's 68 landmarks 
 points, grown by REGION_MARGIN of the distance between the eyes).
 
 The JSON is flat (keys below); `--write-metrics PATH` also stores the record with per-target
-verdicts (explain.gate) under the 'faithfulness' key of a weights folder's metrics.json.
+verdicts (explain.gate) in a weights folder's metrics.json: under 'faithfulness' for the app's
+default method and layer (explain.explanation.DEFAULT_METHOD on DEFAULT_LAYER), under
+'faithfulness (<method> on <layer>)' for any other, so the app can mark the maps of either.
 """
 
 import argparse
@@ -46,7 +48,7 @@ from scipy.stats import spearmanr
 from tqdm import tqdm
 
 from explain.cam import BRANCH, batched_cams, canonical_method
-from explain.explanation import DEFAULT_METHOD
+from explain.explanation import DEFAULT_LAYER, DEFAULT_METHOD
 from explain.gate import RANDOMISATION_MAX, merge_into_metrics, passes
 from explain.maps import photo_to_crop
 from explain.occlusion import occlusion_maps, rank_agreement
@@ -305,7 +307,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", type=Path, required=True, help="write the flat results here")
     parser.add_argument("--method", default=DEFAULT_METHOD, help="CAM method (explain.cam.METHODS)")
     parser.add_argument(
-        "--layer", default=BRANCH, help="'branch' (each target's own branch) or a feature name"
+        "--layer", default=DEFAULT_LAYER, help="'branch' (each target's own branch) or a feature name"
     )
     parser.add_argument("--deletion-n", type=int, default=30, help="faces per target in the deletion test")
     parser.add_argument("--randomisation-n", type=int, default=32, help="faces in the randomisation check")
@@ -332,7 +334,8 @@ def main(argv: list[str] | None = None) -> dict:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({**summary, "targets": rows}, indent=2) + "\n")
     if args.write_metrics:
-        merge_into_metrics(args.write_metrics, {**summary, "layer": args.layer, "targets": rows})
+        default = (method, args.layer) == (DEFAULT_METHOD, DEFAULT_LAYER)
+        merge_into_metrics(args.write_metrics, {**summary, "layer": args.layer, "targets": rows}, default)
     for key, value in summary.items():
         print(f"{key:44s} {value}")
     return summary

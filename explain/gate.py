@@ -10,8 +10,10 @@ faithfulness.py) and `passes` turns the numbers into a verdict per target:
   RANDOMISATION_MAX);
 - valence and arousal have no region to point at: they pass on the randomisation check alone.
 
-The verdicts hold for one method and one layer choice; `verdicts` returns None (not checked)
-for any other, so the app marks a map as unchecked rather than as passed.
+The verdicts hold for one method and one layer choice. metrics.json keeps the record of the app's
+default choice under FAITHFULNESS_KEY and the record of any other choice checked under
+`record_key(method, layer)`; `verdicts` returns None (not checked) for a choice with no record, so
+the app marks a map as unchecked rather than as passed.
 """
 
 import json
@@ -32,21 +34,43 @@ def passes(row: dict[str, float], kind: str) -> bool:
     return bool(sane and pointing and deletion)
 
 
+def record_key(method: str, layer: str, default: bool) -> str:
+    """The metrics.json key of the record for `method` on `layer`: FAITHFULNESS_KEY for the app's
+    default choice, 'faithfulness (<method> on <layer>)' for any other."""
+    return FAITHFULNESS_KEY if default else f"{FAITHFULNESS_KEY} ({method} on {layer})"
+
+
+def records(metrics: dict) -> list[dict]:
+    """Every faithfulness record in a metrics.json dict, the default choice's first."""
+    keys = sorted((k for k in metrics if k.startswith(FAITHFULNESS_KEY)), key=lambda k: k != FAITHFULNESS_KEY)
+    return [metrics[k] for k in keys if isinstance(metrics[k], dict) and "targets" in metrics[k]]
+
+
+def record_for(metrics: dict, method: str, layer: str) -> dict | None:
+    """The record measured with `method` (case-insensitive) on `layer`, or None."""
+    for record in records(metrics):
+        if record.get("method", "").lower() == method.lower() and record.get("layer") == layer:
+            return record
+    return None
+
+
 def verdicts(metrics: dict, method: str, layer: str) -> dict[str, bool | None]:
     """{target name: passed} from a metrics.json dict, for maps of `method` on `layer`;
-    {} when the weights carry no faithfulness record, all None when it was for another choice."""
-    record = metrics.get(FAITHFULNESS_KEY)
-    if not record:
+    {} when the weights carry no faithfulness record, all None when none is for this choice."""
+    found = records(metrics)
+    if not found:
         return {}
-    same = record.get("method", "").lower() == method.lower() and record.get("layer") == layer
-    return {name: (bool(row["passed"]) if same else None) for name, row in record.get("targets", {}).items()}
+    record = record_for(metrics, method, layer)
+    if record is None:
+        return {name: None for name in found[0].get("targets", {})}
+    return {name: bool(row["passed"]) for name, row in record.get("targets", {}).items()}
 
 
-def merge_into_metrics(path: str | Path, record: dict) -> Path:
-    """Write `record` under the 'faithfulness' key of the metrics.json at `path` (created if
-    absent), leaving every other key as it was. Returns the path."""
+def merge_into_metrics(path: str | Path, record: dict, default: bool = True) -> Path:
+    """Write `record` (with its 'method' and 'layer') into the metrics.json at `path` (created if
+    absent) under `record_key`, leaving every other key as it was. Returns the path."""
     path = Path(path)
     metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    metrics[FAITHFULNESS_KEY] = record
+    metrics[record_key(record["method"], record["layer"], default)] = record
     path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     return path

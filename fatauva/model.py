@@ -204,6 +204,11 @@ class FatauvaNet(
             width = w
         self.core = nn.Sequential(*core)
         self.core_tap = nn.Identity()
+        # 'core.fine': the core's map just before its last downsampling (28x28 on a 112 crop), the
+        # last place where the core still localises (docs/explanations.md); a tap, no weights.
+        downsampling = [g for g, s in enumerate(c.core_strides) if s > 1]
+        self._fine_index = 2 * downsampling[-1] if downsampling else len(core) - 1
+        self.core_fine_tap = nn.Identity()
 
         # Attribute layer (§3.1, Table 2): one branch per facial part, 2 rPoly-2 blocks each.
         # The entry conv reads the shared core map, so the 4 branch convs are one dense conv.
@@ -289,12 +294,17 @@ class FatauvaNet(
 
     def part_maps(self, x: Tensor) -> dict[str, Tensor]:
         """The core and attribute-layer maps only, as in FatauvaOutput.features:
-        {'core': (N, C, H, W), 'part.<part>': (N, C, H, W)}, without running the later layers."""
+        {'core.fine': (N, C', 2H, 2W), 'core': (N, C, H, W), 'part.<part>': (N, C, H, W)},
+        without running the later layers."""
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected a batch of RGB crops (N, 3, S, S), got shape {tuple(x.shape)}")
         if self._channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        features = {"core": self.core_tap(self.core(x))}
+        for index, module in enumerate(self.core):
+            x = module(x)
+            if index == self._fine_index:
+                x = fine = self.core_fine_tap(x)
+        features = {"core.fine": fine, "core": self.core_tap(x)}
         features.update(self._split(self.part_branches(features["core"]), self.part_taps, "part"))
         return features
 
@@ -366,11 +376,12 @@ class FatauvaNet(
     def feature_modules(self) -> dict[str, nn.Module]:
         """Branch name -> the module whose forward output is that branch's map (N, C, H, W).
 
-        Names: 'core', 'part.<part>', 'au.<AU branch>', 'con_val', 'con_aro' (the V-A
-        branches' concatenated inputs), 'va.<valence|arousal>', the same keys as
-        FatauvaOutput.features; hook these as pytorch-grad-cam or captum layers.
+        Names: 'core.fine' (the core before its last downsampling), 'core', 'part.<part>',
+        'au.<AU branch>', 'con_val', 'con_aro' (the V-A branches' concatenated inputs),
+        'va.<valence|arousal>', the same keys as FatauvaOutput.features; hook these as
+        pytorch-grad-cam or captum layers.
         """
-        modules: dict[str, nn.Module] = {"core": self.core_tap}
+        modules: dict[str, nn.Module] = {"core.fine": self.core_fine_tap, "core": self.core_tap}
         for prefix, taps in (("part", self.part_taps), ("au", self.au_taps)):
             modules.update({f"{prefix}.{name}": tap for name, tap in taps.items()})
         modules.update(dict(zip(CON_NAMES, self.con_taps.values(), strict=True)))

@@ -296,7 +296,7 @@ def test_api_with_maps_returns_every_faces_maps_verdicts_and_flow(served, two_fa
     result = served.predict(handle_file(str(two_faces)), True, api_name="/analyze")
     assert len(result["faces"]) == 2
     words = {True: "passed", False: "failed", None: "not checked"}
-    expected = verdicts(analyzer.loaded.metrics, explanations.DEFAULT_METHOD, explanations.BRANCH)
+    expected = verdicts(analyzer.loaded.metrics, explanations.DEFAULT_METHOD, explanations.DEFAULT_LAYER)
     if not analyzer.loaded.metrics.get("faithfulness"):
         assert result["faithfulness"].startswith("**Faithfulness: not checked.**")
     analysis = analyze_photo(analyzer, read_photo(str(two_faces)))
@@ -355,7 +355,7 @@ def test_starting_the_app_imports_no_explanation_code():
 def test_explain_view_groups_maps_by_part_and_marks_failed_targets(analyzer, two_faces, monkeypatch):
     failed = {"AU12", "Smiling"}
     targets = {name: {"passed": name not in failed} for name in explanations.TARGET_NAMES}
-    record = {"method": explanations.DEFAULT_METHOD, "layer": explanations.BRANCH, "targets": targets}
+    record = {"method": explanations.DEFAULT_METHOD, "layer": explanations.DEFAULT_LAYER, "targets": targets}
     monkeypatch.setattr(analyzer.loaded, "metrics", {**analyzer.loaded.metrics, "faithfulness": record})
     analysis = analyze_photo(analyzer, read_photo(str(two_faces)))
     view = analyze_tab.explain_view(analyzer, analysis, 2)

@@ -72,7 +72,8 @@ SAMPLE = TARGETS[::3] + (target("arousal"),)
 
 @pytest.mark.parametrize(
     "method, layer, head_grid",
-    [(m, cam.BRANCH, 3) for m in cam.METHODS] + [("GradCAM", cam.BRANCH, 1), ("LayerCAM", "core", 1)],
+    [(m, cam.BRANCH, 3) for m in cam.METHODS]
+    + [("GradCAM", cam.BRANCH, 1), ("LayerCAM", "core", 1), ("LayerCAM", "core.fine", 3)],
 )
 def test_batched_maps_equal_the_library_target_by_target(x, method, layer, head_grid):
     model = tiny(head_grid)
@@ -349,17 +350,27 @@ def test_the_gate_marks_failed_targets_and_leaves_other_methods_unchecked(tmp_pa
     assert gate.verdicts(metrics, "layercam", "branch") == {"AU12": True, "AU01": False, "valence": False}
     assert set(gate.verdicts(metrics, "GradCAM", "branch").values()) == {None}
     assert gate.verdicts({}, "LayerCAM", "branch") == {}
+    # a second choice's record sits beside the default one, each choice reads its own
+    other = {**record, "method": "HiResCAM", "layer": "core.fine", "targets": {"AU12": {"passed": False}}}
+    gate.merge_into_metrics(path, other, default=False)
+    metrics = json.loads(path.read_text())
+    assert metrics["faithfulness"] == record and metrics["faithfulness (HiResCAM on core.fine)"] == other
+    assert gate.verdicts(metrics, "HiResCAM", "core.fine") == {"AU12": False}
+    assert gate.verdicts(metrics, "layercam", "branch")["AU12"] is True
+    assert [r["method"] for r in gate.records(metrics)] == ["LayerCAM", "HiResCAM"]
 
 
 def test_explain_face_gives_every_map_part_response_flow_and_verdict():
     model = tiny()
     crop = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
     metrics = {
-        "faithfulness": {"method": "LayerCAM", "layer": "branch", "targets": {"AU12": {"passed": False}}}
+        "faithfulness": {"method": "LayerCAM", "layer": "core.fine", "targets": {"AU12": {"passed": False}}}
     }
     e = explain_face(model, crop, method="layercam", metrics=metrics, flow_steps=8)
     assert e.method == "LayerCAM" and set(e.maps) == set(TARGET_NAMES)
-    assert e.layers["AU12"] == "au.Lip_c" and e.passed["AU12"] is False and e.passed["AU01"] is None
+    assert e.layers["AU12"] == "core.fine" and e.passed["AU12"] is False and e.passed["AU01"] is None
+    on_branch = explain_face(model, crop, method="layercam", layer=cam.BRANCH, metrics=metrics, flow_steps=8)
+    assert on_branch.layers["AU12"] == "au.Lip_c" and on_branch.passed["AU12"] is None  # not checked there
     assert set(e.parts) == set(topology.PARTS) and set(e.flow.aus) == set(topology.AU_KEYS)
     with torch.no_grad():
         expected = scores(model(to_tensor(crop)))[0]

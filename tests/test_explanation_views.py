@@ -52,11 +52,12 @@ def record(failed: set[str], method: str = "LayerCAM", layer: str = "branch") ->
 
 def test_the_dropdowns_offer_the_explain_layers_own_methods_defaults_and_targets():
     from explain.cam import BRANCH, METHODS
-    from explain.explanation import DEFAULT_METHOD
+    from explain.explanation import DEFAULT_LAYER, DEFAULT_METHOD
     from explain.targets import TARGET_NAMES
 
     assert explanations.METHODS == tuple(METHODS)
     assert explanations.DEFAULT_METHOD == DEFAULT_METHOD and explanations.BRANCH == BRANCH
+    assert explanations.DEFAULT_LAYER == DEFAULT_LAYER
     assert explanations.TARGET_NAMES == TARGET_NAMES
 
 
@@ -211,7 +212,7 @@ def test_explanation_numbers_are_json_with_the_flow_and_a_verdict_per_map(tiny_e
     va = numbers["flow"]["aus_to_va"]["arousal"]
     assert set(va["attributions"]) == set(topology.CON_ARO)
     assert va["completeness_error"] == pytest.approx(tiny_explanation.flow.va["arousal"].completeness_error)
-    assert numbers["method"] == "LayerCAM" and numbers["layers"]["AU12"] == "au.Lip_c"
+    assert numbers["method"] == "LayerCAM" and numbers["layers"]["AU12"] == "core.fine"  # the default layer
 
 
 def test_the_api_maps_decode_to_the_explanations_maps(tiny_explanation):

@@ -51,7 +51,7 @@ def test_features_are_named_like_feature_modules_and_sized_per_branch(batch):
     with torch.no_grad():
         out = model(batch)
     names = (
-        ["core"]
+        ["core.fine", "core"]
         + [f"part.{p}" for p in topology.PARTS]
         + [f"au.{b}" for b in topology.AU_BRANCH_NAMES]
         + ["con_val", "con_aro"]
@@ -63,6 +63,10 @@ def test_features_are_named_like_feature_modules_and_sized_per_branch(batch):
     assert out.features["part.mouth"].shape[1] == c.part_width
     assert out.features["au.Lip_c"].shape[1] == c.au_width
     assert out.features["va.arousal"].shape[1] == c.va_width
+    # the fine core tap is the last map before the last downsampling: twice the core's side
+    assert out.features["core.fine"].shape[-1] == 2 * out.features["core"].shape[-1]
+    last_down = max(g for g, s in enumerate(c.core_strides) if s > 1)
+    assert out.features["core.fine"].shape[1] == c.core_widths[last_down - 1]
 
 
 def test_feature_modules_output_the_branch_maps(batch):
@@ -184,7 +188,7 @@ def test_a_head_sends_gradient_only_to_the_branches_on_its_path(batch, grid):
     smiling = topology.ATTRIBUTES.index("Smiling")
     out.attribute_logits[:, smiling, 1].sum().backward(retain_graph=True)
     reached = {n for n, t in out.features.items() if t.grad is not None and bool(t.grad.abs().sum() > 0)}
-    assert reached == {"core", "part.mouth"}
+    assert reached == {"core.fine", "core", "part.mouth"}
 
 
 def test_valence_reads_exactly_the_con_val_branches(batch):
@@ -355,7 +359,7 @@ def test_part_maps_are_the_core_and_part_features_of_the_full_forward(batch):
     model = trained_looking(narrow(head_grid=2))
     with torch.no_grad():
         full, maps = model(batch).features, model.part_maps(batch)
-    assert list(maps) == ["core"] + [f"part.{p}" for p in topology.PARTS]
+    assert list(maps) == ["core.fine", "core"] + [f"part.{p}" for p in topology.PARTS]
     for name, value in maps.items():
         torch.testing.assert_close(value, full[name], rtol=0, atol=0)
 
