@@ -26,15 +26,21 @@ _WORD_PLACES = [
 ]
 
 _VA_HOVER = "valence %{x:.2f}<br>arousal %{y:.2f}<extra></extra>"
+_TRUTH = "#2ca02c"  # the true value of a face whose labels are known (SynthFACS), in both figures
 
 
 def au_bars(
-    aus: dict[int, float], threshold: float = 0.5, neutral: dict[int, float] | None = None
+    aus: dict[int, float],
+    threshold: float = 0.5,
+    neutral: dict[int, float] | None = None,
+    truth: dict[int, bool] | None = None,
 ) -> go.Figure:
     """Horizontal bars of P(AU present), one per AU of Table 3, red at or above `threshold`.
 
     `neutral`: AU -> the mean P these weights give on neutral real photos (their realfaces evaluation),
-    drawn as a tick on each bar, so an AU the weights call on every face reads as no news."""
+    drawn as a tick on each bar, so an AU the weights call on every face reads as no news.
+    `truth`: AU -> whether the face really shows it (a SynthFACS render, whose AUs are known), drawn
+    as a green diamond at P = 1 (present) or 0 (absent): a bar should reach its diamond."""
     labels = [f"{topology.au_key(au)} {topology.AU_NAMES[au]}" for au in aus]
     colors = ["#d62728" if p >= threshold else "#1f77b4" for p in aus.values()]
     fig = go.Figure(
@@ -60,9 +66,22 @@ def au_bars(
                 hovertemplate="%{y}<br>mean P on neutral real photos=%{x:.2f}<extra></extra>",
             )
         )
+    if truth:
+        shown = [au for au in aus if au in truth]
+        fig.add_trace(
+            go.Scatter(
+                x=[1.0 if truth[au] else 0.0 for au in shown],
+                y=[labels[list(aus).index(au)] for au in shown],
+                mode="markers",
+                marker=dict(symbol="diamond", size=11, color=_TRUTH, line=dict(width=1, color="white")),
+                name="truth (present = 1, absent = 0)",
+                customdata=["present" if truth[au] else "absent" for au in shown],
+                hovertemplate="%{y}<br>truth: %{customdata}<extra></extra>",
+            )
+        )
     fig.add_vline(x=threshold, line_dash="dot", line_color="grey")
     fig.update_layout(
-        showlegend=bool(neutral),
+        showlegend=bool(neutral or truth),
         legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
         xaxis=dict(range=[0, 1], title="P(present)"),
         yaxis=dict(autorange="reversed"),
@@ -121,13 +140,17 @@ def _label_positions(references: dict[str, tuple[float, float]], point: tuple[fl
 
 
 def va_circumplex(
-    valence: float, arousal: float, references: dict[str, tuple[float, float]] | None = None
+    valence: float,
+    arousal: float,
+    references: dict[str, tuple[float, float]] | None = None,
+    truth: tuple[float, float] | None = None,
 ) -> go.Figure:
     """The predicted point in V-A space, inside the unit circle with emotion words for orientation.
 
     `references`: name -> (valence, arousal) where these weights put a kind of face on average (their
     realfaces evaluation: neutral and smiling photos), drawn as open grey markers so a visitor can see
-    the prediction against them. The face's own point is always the last trace."""
+    the prediction against them. `truth`: the face's true (valence, arousal) when it is known (a
+    SynthFACS render), a green diamond labelled "truth". The face's own point is always the last trace."""
     theta = [2 * math.pi * i / 120 for i in range(121)]
     fig = go.Figure()
     fig.add_trace(
@@ -163,6 +186,20 @@ def va_circumplex(
                 textfont=dict(color="dimgrey", size=11),
                 name=f"mean of {name} real photos",
                 hovertemplate=f"mean of {name} real photos<br>" + _VA_HOVER,
+            )
+        )
+    if truth is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[truth[0]],
+                y=[truth[1]],
+                mode="markers+text",
+                marker=dict(size=14, symbol="diamond", color=_TRUTH, line=dict(width=1, color="white")),
+                text=["truth"],
+                textposition="bottom center",
+                textfont=dict(color=_TRUTH, size=11),
+                name="truth",
+                hovertemplate="truth<br>" + _VA_HOVER,
             )
         )
     fig.add_trace(
