@@ -7,10 +7,11 @@ Finding the face is the cost. dlib's HOG (fatauva.faces.detect_faces) on a whole
 ~80 ms at scale 1 and ~400 ms upsampled for 40 px faces, so a frame is searched whole only when no
 face is being followed, or every REDETECT_EVERY frames (so a larger face that walks in is picked up),
 and then only for faces of at least MIN_FACE_SHARE of the frame's shorter side (the detector's
-working copy is 2/3 of a 640x480 frame). In between, the face is followed by running the same
-detector in a window WINDOW_GROW face sides wide around the last box, shrunk so the last face is
-WINDOW_FACE_PX wide (a ~200 px square: a few ms): the box stays the detector's own box, and a face
-that left the window is noticed at once (no detection there -> the whole frame is searched).
+working copy is 2/3 of a 640x480 frame, ~50 ms). In between, the face is followed by running the
+same detector in a window WINDOW_GROW box sides wide around the last box, at the search's scale
+(~14 ms): the box stays the detector's own box, and a face that left the window is noticed at once
+(no detection there -> the whole frame is searched). Re-running only the landmark predictor on the
+last box would cost ~1 ms but drifts, and cannot tell that the face has gone.
 
 The network runs once per frame: `explain.cam.batched_cams` for the chosen target alone returns the
 forward pass it explains (AUs, V-A) with the map, whose backward runs through the FC heads only
@@ -229,8 +230,9 @@ def step(
     reading = model.read(crop, target, method)
     state.trail.append((reading.valence, reading.arousal))
     verdict = verdict_of(model.verdicts(method).get(target))
-    shown_value = f"={reading.value:+.2f}" if target in topology.VA_TARGETS else f" P={reading.value:.2f}"
-    caption = target + shown_value
+    caption = target + (
+        f"={reading.value:+.2f}" if target in topology.VA_TARGETS else f" P={reading.value:.2f}"
+    )
     rate = state.rate()
     message = (
         f"{'Found' if searched else 'Following'} a face {face.width:.0f} px wide · "

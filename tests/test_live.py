@@ -10,6 +10,7 @@ from demo import live
 from demo.app import build_app, load_analyzer
 from demo.live import LiveModel, LiveState, box_iou, search, shrink, step, synthfacs_frames
 from demo.live_tab import LIVE_SECONDS, STREAM_EVERY, handler
+from fatauva import topology
 from fatauva.faces import align_face
 from fatauva.template import to_tensor
 
@@ -62,7 +63,7 @@ def test_the_trail_keeps_only_the_last_points(followed):
 def test_the_readings_are_probabilities_and_the_va_point_is_in_the_circle(followed):
     for update, _ in followed:
         reading = update.reading
-        assert set(reading.aus) == set(live.topology.AUS)
+        assert set(reading.aus) == set(topology.AUS)
         assert all(0.0 <= p <= 1.0 for p in reading.aus.values())
         assert -1.0 <= reading.valence <= 1.0 and -1.0 <= reading.arousal <= 1.0
         assert reading.value == reading.aus[12]  # the chosen target's value is its P(present)
