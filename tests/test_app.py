@@ -15,7 +15,7 @@ import pytest
 
 from demo import analyze_tab, explanations, plots
 from demo.analyze_tab import api_analyze, attribute_rows, draw_boxes, face_view, read_photo, write_downloads
-from demo.app import CONCURRENCY, QUEUE_SIZE, build_app, load_analyzer
+from demo.app import CONCURRENCY, QUEUE_SIZE, TABS, build_app, load_analyzer
 from demo.examples import EXAMPLES, compose, example_photos
 from demo.explanations import FAILED_MARK
 from demo.images import load_image
@@ -139,7 +139,9 @@ def test_every_tab_opens_with_the_weights_line(analyzer):
     app = build_app(analyzer)
     line = usage_line(model_info(analyzer.loaded))
     tabs = [b for b in app.blocks.values() if isinstance(b, gr.Tab)]
-    assert [t.label for t in tabs] == ["Analyze", "Model"]
+    labels = [t.label for t in tabs]
+    assert labels == [name for name, _ in TABS] and labels[0] == "Analyze" and labels[-1] == "Model"
+    assert "Live" in labels
     for tab in tabs:
         assert isinstance(tab.children[0], gr.Markdown) and tab.children[0].value == line
 
