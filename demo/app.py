@@ -7,7 +7,7 @@ to TABS. Every tab opens with the same line saying which weights run and their c
 
 import gradio as gr
 
-from demo import analyze_tab, explanations, live_tab, model_page
+from demo import analyze_tab, explanations, facelab_tab, live_tab, model_page
 from demo.serving import load_analyzer
 from fatauva.analyze import Analyzer
 from fatauva.checkpoint import model_info
@@ -35,7 +35,12 @@ def build_model_tab(analyzer: Analyzer) -> None:
     gr.Markdown(model_page.faithfulness_markdown(info))
 
 
-TABS = (("Analyze", analyze_tab.build), ("Live", live_tab.build), ("Model", build_model_tab))
+TABS = (
+    ("Analyze", analyze_tab.build),
+    ("Live", live_tab.build),
+    ("Face Lab", facelab_tab.build),
+    ("Model", build_model_tab),
+)
 
 
 def build_api(analyzer: Analyzer) -> None:
