@@ -8,8 +8,15 @@ Importing this module builds the app without serving it (the Space imports nothi
 """
 
 import argparse
+import os
 
-from demo.app import THEME, build_app, load_analyzer
+# Before torch loads (its OpenMP runtime reads this once): threads that wait passively between
+# parallel ops. The app shares its cores with the browser, the queue's other request and, on a
+# Space, other tenants; spinning threads then stall every batch-1 forward for a scheduler slice
+# (the Live tab measured 1.6-2.2 updates/s spinning against 14.6-25 passive on busy cores; docs/app.md).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from demo.app import THEME, build_app, load_analyzer  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
