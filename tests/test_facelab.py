@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from demo import facelab_tab
+from demo import facelab
 from demo.app import load_analyzer
-from demo.facelab_tab import (
+from demo.facelab import (
     GROUPS,
     TILE,
     VA_GROUP,
@@ -45,7 +45,7 @@ def with_au(settings: LabSettings, au: int, level: float) -> LabSettings:
     return replace(settings, aus={**settings.aus, au: level})
 
 
-@pytest.mark.parametrize("identity", [facelab_tab.DEFAULT_IDENTITY, 0, 3])
+@pytest.mark.parametrize("identity", [facelab.DEFAULT_IDENTITY, 0, 3])
 def test_au12_at_5_raises_the_au12_probability_and_valence(analyzer, identity):
     neutral = LabSettings(identity=identity)
     low, high = lab_view(analyzer, neutral), lab_view(analyzer, with_au(neutral, 12, 5.0))
@@ -100,11 +100,11 @@ def test_table_1_is_the_papers():
     text = PAPER.read_text(encoding="utf-8")
     rows = re.findall(r"^(\w+)\t((?:AU\d+, )*AU\d+)$", text.split("Table 1.", 1)[1], re.MULTILINE)[:6]
     printed = {name.lower(): tuple(int(au) for au in re.findall(r"AU(\d+)", aus)) for name, aus in rows}
-    assert facelab_tab.TABLE_1 == printed
+    assert facelab.TABLE_1 == printed
 
 
 def test_presets_give_the_table_1_aus():
-    for emotion, listed in facelab_tab.TABLE_1.items():
+    for emotion, listed in facelab.TABLE_1.items():
         aus = preset_aus(emotion)
         drawable = {au for au in listed if au in topology.AUS}
         shown = {au for au in drawable if aus[au] >= 2.0}  # present: FACS B or more
@@ -160,10 +160,10 @@ def test_a_tile_marks_the_maximum_green_on_a_hit_and_red_on_a_miss():
     region[20:40, 70:90] = True
     scale = TILE // size
     centre = (round(30.5 * scale), round(80.5 * scale))
-    hit = map_tile(crop, facelab_tab.LabMap("AU12", "au.Lip_c", heat, region, True))
-    miss = map_tile(crop, facelab_tab.LabMap("AU12", "au.Lip_c", heat, region, False))
+    hit = map_tile(crop, facelab.LabMap("AU12", "au.Lip_c", heat, region, True))
+    miss = map_tile(crop, facelab.LabMap("AU12", "au.Lip_c", heat, region, False))
     assert hit.shape == (TILE, TILE, 3)
-    assert tuple(hit[centre]) == facelab_tab._HIT and tuple(miss[centre]) == facelab_tab._MISS
+    assert tuple(hit[centre]) == facelab._HIT and tuple(miss[centre]) == facelab._MISS
     assert tuple(hit[20 * scale, 85 * scale]) == (255, 255, 255)  # the region's top edge, outlined
 
 
@@ -178,14 +178,14 @@ def test_maps_view_gives_a_gallery_per_group_and_the_summary(analyzer):
 
 
 def test_test_split_rates_come_from_the_record_of_branch_maps_only():
-    au12 = facelab_tab.LabMap("AU12", "au.Lip_c", np.zeros((4, 4)), np.ones((4, 4), bool), True)
-    mouth = facelab_tab.LabMap("mouth response", "part.mouth", np.zeros((4, 4)), np.ones((4, 4), bool), True)
+    au12 = facelab.LabMap("AU12", "au.Lip_c", np.zeros((4, 4)), np.ones((4, 4), bool), True)
+    mouth = facelab.LabMap("mouth response", "part.mouth", np.zeros((4, 4)), np.ones((4, 4), bool), True)
     # Records as explain.faithfulness --write-metrics stores them (per-target rows under "targets").
     branch = {"method": "LayerCAM", "layer": "branch", "targets": {}, "pointing_game.AU12": 0.25}
     branch["part_response.pointing_game.mouth"] = 0.5
     core = {"method": "LayerCAM", "layer": "core.fine", "targets": {}, "pointing_game.AU12": 0.75}
     metrics = {"faithfulness": core, "faithfulness (LayerCAM on branch)": branch}
-    assert facelab_tab.record_rate(metrics, au12) == 0.25 and facelab_tab.record_rate(metrics, mouth) == 0.5
-    assert facelab_tab.record_rate({"faithfulness": core}, au12) is None
-    summary = facelab_tab.pointing_summary({"mouth": [mouth, au12]}, metrics)
+    assert facelab.record_rate(metrics, au12) == 0.25 and facelab.record_rate(metrics, mouth) == 0.5
+    assert facelab.record_rate({"faithfulness": core}, au12) is None
+    summary = facelab.pointing_summary({"mouth": [mouth, au12]}, metrics)
     assert "AU12 ✓ (test faces: 25%)" in summary and "mouth response ✓ (test faces: 50%)" in summary
