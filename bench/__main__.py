@@ -28,7 +28,15 @@ os.environ.setdefault("OMP_WAIT_POLICY", _omp_wait_policy())
 
 # Rendering first: with ACTIVE waiting, the OpenMP threads the model section leaves behind spin on a
 # core for the rest of the process and slow the rendering workers (docs/speed.md).
-SECTIONS = ["bench.synth", "bench.model", "bench.explain", "bench.augment", "bench.app", "bench.live"]
+SECTIONS = [
+    "bench.synth",
+    "bench.model",
+    "bench.explain",
+    "bench.augment",
+    "bench.app",
+    "bench.live",
+    "bench.facelab",
+]
 
 
 def main() -> None:
