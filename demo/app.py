@@ -7,7 +7,7 @@ to TABS. Every tab opens with the same line saying which weights run and their c
 
 import gradio as gr
 
-from demo import analyze_tab, explanations, facelab_tab, live_tab, model_page
+from demo import analyze_tab, explanations, facelab_tab, live_tab, model_page, video_tab
 from demo.serving import load_analyzer
 from fatauva.analyze import Analyzer
 from fatauva.checkpoint import model_info
@@ -38,6 +38,7 @@ def build_model_tab(analyzer: Analyzer) -> None:
 TABS = (
     ("Analyze", analyze_tab.build),
     ("Live", live_tab.build),
+    ("Video", video_tab.build),
     ("Face Lab", facelab_tab.build),
     ("Model", build_model_tab),
 )
