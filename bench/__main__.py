@@ -35,6 +35,7 @@ SECTIONS = [
     "bench.augment",
     "bench.app",
     "bench.live",
+    "bench.video",
     "bench.facelab",
 ]
 
