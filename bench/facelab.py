@@ -3,7 +3,7 @@ default face with AU12 at 5, the light and identity changed each round so no ren
 
 - facelab_numbers_ms: the first step, render the posed head and the aligned face, predict, draw the
   AU bars and the circumplex with the truth (demo.facelab.lab_view);
-- facelab_maps_ms: the second step, 14 AU and 2 V-A maps on their branches, the part responses, the
+- facelab_maps_ms: the second step, 14 AU and 2 V-A maps on the default layer, the part responses, the
   pointing game and the 20 tiles (demo.facelab.maps_view);
 - facelab_update_ms: the two together, the time until the whole tab has moved (bar: well under 1000).
 """

@@ -51,7 +51,9 @@ def build_api(analyzer: Analyzer) -> None:
         image = gr.File(label="image", type="filepath")
         maps = gr.Checkbox(label="maps", value=False)
         method = gr.Dropdown(list(explanations.METHODS), value=explanations.DEFAULT_METHOD, label="method")
-        layer = gr.Dropdown(explanations.layer_choices(analyzer), value=explanations.BRANCH, label="layer")
+        layer = gr.Dropdown(
+            explanations.layer_choices(analyzer), value=explanations.DEFAULT_LAYER, label="layer"
+        )
         result = gr.JSON(label="analysis")
         trigger = gr.Button("analyze")
     trigger.click(

@@ -90,18 +90,24 @@ def explain(analyzer: Analyzer, crop: np.ndarray, method: str = DEFAULT_METHOD, 
         return explain_face(analyzer.loaded.model, crop, method, layer, analyzer.loaded.metrics)
 
 
-def branch_maps(analyzer: Analyzer, crop: np.ndarray, targets: tuple, method: str = DEFAULT_METHOD):
-    """The maps of `targets` (explain.targets.Target) on one aligned crop, each on the branch its head
-    reads, from one forward and one batched backward (explain.cam.batched_cams), without the flow:
-    a CamResult whose `output.features` also give the part responses. Under the same lock as
-    `explain`, whose captum hooks a concurrent forward of the same model would run through."""
+def target_maps(
+    analyzer: Analyzer,
+    crop: np.ndarray,
+    targets: tuple,
+    method: str = DEFAULT_METHOD,
+    layer: str = DEFAULT_LAYER,
+):
+    """The maps of `targets` (explain.targets.Target) on one aligned crop, on `layer` (BRANCH: each on
+    the branch its head reads), from one forward and one batched backward (explain.cam.batched_cams),
+    without the flow: a CamResult whose `output.features` also give the part responses. Under the same
+    lock as `explain`, whose captum hooks a concurrent forward of the same model would run through."""
     from explain.cam import batched_cams
     from fatauva.template import to_tensor
 
     model = analyzer.loaded.model
     with _LOCK:
         return batched_cams(
-            model, to_tensor(crop).to(next(model.parameters()).device), targets, method, BRANCH
+            model, to_tensor(crop).to(next(model.parameters()).device), targets, method, layer
         )
 
 

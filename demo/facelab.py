@@ -4,10 +4,12 @@ the truth, and each branch map beside the region it should look at (demo/facelab
 The face is rendered by `fatauva.synthfacs`, so its AU levels, valence and arousal and the region each
 AU and part acts on (its masks) are known. The network sees it the way the app sees a photo: cropped
 by a five-landmark similarity (`fatauva.synthfacs.align.aligned`), which undoes roll, scale and shift
-but not yaw or pitch. The maps are explain/'s, each target on the branch its head reads (the explain
-layer's default method); a map's pointing game is `explain.faithfulness.pointing_hit` (its maximum
-inside the region), scored where `explain.faithfulness` scores it: an AU map on a face showing the AU,
-a part response always. explain/ is imported on first use (demo/explanations.py says why).
+but not yaw or pitch. The maps are explain/'s (the default method), on a layer the learner picks:
+the app's default, the core's 28x28 map ('core.fine'), or each target on the branch its head reads
+('branch'), so the two can be compared on one face. A map's pointing game is
+`explain.faithfulness.pointing_hit` (its maximum inside the region), scored where
+`explain.faithfulness` scores it: an AU map on a face showing the AU, a part response always.
+explain/ is imported on first use (demo/explanations.py says why).
 """
 
 from dataclasses import dataclass, field
@@ -231,15 +233,17 @@ class LabMap:
         return f"{name} · {self.verdict}" if self.hit is not None else f"{name} · absent"
 
 
-def lab_maps(analyzer: Analyzer, face: SynthFace) -> dict[str, list[LabMap]]:
-    """{gallery group: maps} of the face: per part (GROUPS) its response, then the maps of its AUs on
-    their AU branches; last valence and arousal on their V-A branches."""
+def lab_maps(
+    analyzer: Analyzer, face: SynthFace, layer: str = explanations.DEFAULT_LAYER
+) -> dict[str, list[LabMap]]:
+    """{gallery group: maps} of the face: per part (GROUPS) its response, then the maps of its AUs;
+    last valence and arousal; the maps on `layer` (explanations.BRANCH: each on its own branch)."""
     from explain.faithfulness import pointing_hit, present, region_of
     from explain.parts import part_responses
     from explain.targets import TARGETS
 
     targets = tuple(t for t in TARGETS if t.kind != "attribute")
-    cams = explanations.branch_maps(analyzer, face.image, targets)
+    cams = explanations.target_maps(analyzer, face.image, targets, layer=layer)
     responses = part_responses(cams.output.features, face.image.shape[0])
     maps = {}
     for t in targets:
@@ -281,12 +285,12 @@ def map_tile(crop: np.ndarray, lab_map: LabMap) -> np.ndarray:
     return tile
 
 
-def record_rate(metrics: dict, lab_map: LabMap) -> float | None:
+def record_rate(metrics: dict, lab_map: LabMap, layer: str = explanations.DEFAULT_LAYER) -> float | None:
     """The share of SynthFACS test faces on which this map hit, from the weights' faithfulness record of
-    the tab's maps (the default method on each branch); None when the weights carry no such record."""
+    the default method on `layer`; None when the weights carry no such record."""
     from explain.gate import record_for
 
-    record = record_for(metrics, explanations.DEFAULT_METHOD, explanations.BRANCH) or {}
+    record = record_for(metrics, explanations.DEFAULT_METHOD, layer) or {}
     if lab_map.name.endswith(" response"):
         key = f"part_response.pointing_game.{lab_map.name.removesuffix(' response')}"
     else:
@@ -295,13 +299,15 @@ def record_rate(metrics: dict, lab_map: LabMap) -> float | None:
     return float(rate) if isinstance(rate, (int, float)) else None
 
 
-def pointing_summary(groups: dict[str, list[LabMap]], metrics: dict) -> str:
+def pointing_summary(
+    groups: dict[str, list[LabMap]], metrics: dict, layer: str = explanations.DEFAULT_LAYER
+) -> str:
     """One paragraph: the pointing game of this face's scored maps, each beside its hit rate over the
     SynthFACS test faces when the weights' faithfulness record has it."""
     scored = [m for maps in groups.values() for m in maps if m.hit is not None]
 
     def item(m: LabMap) -> str:
-        rate = record_rate(metrics, m)
+        rate = record_rate(metrics, m, layer)
         on_test = f" (test faces: {rate:.0%})" if rate is not None else ""
         return f"{m.name} {'✓' if m.hit else '✗'}{on_test}"
 
@@ -330,7 +336,7 @@ class MapsView:
     maps: dict[str, list[LabMap]]
 
 
-def maps_view(analyzer: Analyzer, face: SynthFace) -> MapsView:
-    groups = lab_maps(analyzer, face)
+def maps_view(analyzer: Analyzer, face: SynthFace, layer: str = explanations.DEFAULT_LAYER) -> MapsView:
+    groups = lab_maps(analyzer, face, layer)
     galleries = {g: [(map_tile(face.image, m), m.caption) for m in maps] for g, maps in groups.items()}
-    return MapsView(galleries, pointing_summary(groups, analyzer.loaded.metrics), groups)
+    return MapsView(galleries, pointing_summary(groups, analyzer.loaded.metrics, layer), groups)

@@ -67,10 +67,14 @@ This face is drawn by SynthFACS, so its truth is known: green diamonds mark it.
 2. The AU12 bar climbs to its diamond, and the **valence** point moves right, after its truth
    (SynthFACS computes V-A from the AUs, as the network must).
 3. Below, in the mouth gallery: the **mouth part response** (where the mouth branch fires, outlined:
-   the mouth), and the **AU12 map on the Lip_c branch**, outlined: where AU12 moves pixels. The cross is
-   the map's maximum: green when it falls inside (a hit), red when not. The rates after each verdict
-   say how often it hits on the SynthFACS test faces: a map can miss while the number is right.
-4. Try a preset from the paper's Table 1, turn the head, move the light, change the identity: the
+   the mouth), and the **AU12 map**, outlined: where AU12 moves pixels. The cross is the map's maximum:
+   green when it falls inside (a hit), red when not. The rates after each verdict say how often it hits
+   on the SynthFACS test faces: a map can miss while the number is right.
+4. Switch the **map layer** from the core's 28×28 map to **branch**: the AU12 map is now taken on the
+   Lip_c branch itself. With these weights it rarely hits there: the mouth evidence is still in place
+   early in the network and spread out by the branch's last blocks. Where you take a map changes what
+   it shows, and the pointing game tells you which map to believe.
+5. Try a preset from the paper's Table 1, turn the head, move the light, change the identity: the
    truth stays, what the network reads and where it looks may not.
 """
 
@@ -78,10 +82,10 @@ This face is drawn by SynthFACS, so its truth is known: green diamonds mark it.
 # ----- the tab ---------------------------------------------------------------------------------------
 @dataclass
 class LabState:
-    """The session's face (SynthFace) and whether the galleries show its maps yet."""
+    """The session's face (SynthFace) and the layer whose maps the galleries show for it, if any."""
 
     face: SynthFace
-    mapped: bool = False
+    mapped: str | None = None  # the layer whose maps the galleries show for this face
 
 
 def build(analyzer: Analyzer) -> None:
@@ -153,10 +157,20 @@ def build(analyzer: Analyzer) -> None:
                 va_plot = gr.Plot(initial.va, label="Valence-arousal: predicted, truth")
             table = gr.Markdown(initial.table, elem_classes="facelab-numbers")
     gr.Markdown(
-        f"## Where each branch looked\n{explanations.DEFAULT_METHOD} maps, each on the branch its head "
-        "reads; the white outline is the region the unit acts on (SynthFACS's mask). The Analyze tab "
-        f"draws its maps on `{explanations.DEFAULT_LAYER}` by default, where more of them pass the "
-        "faithfulness check; here they are on the branches, to see what each branch of the paper reads."
+        f"## Where each head found its evidence\n{explanations.DEFAULT_METHOD} maps; the white outline "
+        "is the region the unit acts on (SynthFACS's mask)."
+    )
+    layer = gr.Radio(
+        [
+            (
+                f"the core's 28×28 map ({explanations.DEFAULT_LAYER}, the app's default)",
+                explanations.DEFAULT_LAYER,
+            ),
+            ("each head's own branch (branch)", explanations.BRANCH),
+        ],
+        value=explanations.DEFAULT_LAYER,
+        label="Map layer",
+        elem_classes="facelab-layer",
     )
     summary = gr.Markdown(elem_classes="facelab-pointing")
     galleries = {}
@@ -204,15 +218,15 @@ def build(analyzer: Analyzer) -> None:
             *show(lab_view(analyzer, settings)),
         ]
 
-    def on_maps(lab: LabState | None):
-        if lab is None or lab.mapped:
+    def on_maps(lab: LabState | None, on_layer: str):
+        if lab is None or lab.mapped == on_layer:
             return [lab, *([gr.skip()] * (len(maps_outputs) - 1))]
-        view = maps_view(analyzer, lab.face)
-        return [LabState(lab.face, mapped=True), view.summary, *(view.galleries[g] for g in GROUPS)]
+        view = maps_view(analyzer, lab.face, on_layer)
+        return [LabState(lab.face, mapped=on_layer), view.summary, *(view.galleries[g] for g in GROUPS)]
 
     @functools.cache
     def first_maps() -> list:
-        view = maps_view(analyzer, initial.face)
+        view = maps_view(analyzer, initial.face, explanations.DEFAULT_LAYER)
         return [view.summary, *(view.galleries[g] for g in GROUPS)]
 
     maps_options = dict(concurrency_id="facelab-maps", concurrency_limit=1, api_visibility="private")
@@ -224,14 +238,15 @@ def build(analyzer: Analyzer) -> None:
         trigger_mode="always_last",
         show_progress="minimal",
         api_visibility="private",
-    ).success(on_maps, inputs=state, outputs=maps_outputs, show_progress="minimal", **maps_options)
+    ).success(on_maps, inputs=[state, layer], outputs=maps_outputs, show_progress="minimal", **maps_options)
     preset.input(
         on_preset,
         inputs=[preset, *controls],
         outputs=[*au_sliders, note, *view_outputs],
         show_progress="minimal",
         api_visibility="private",
-    ).success(on_maps, inputs=state, outputs=maps_outputs, show_progress="minimal", **maps_options)
+    ).success(on_maps, inputs=[state, layer], outputs=maps_outputs, show_progress="minimal", **maps_options)
+    layer.input(on_maps, inputs=[state, layer], outputs=maps_outputs, show_progress="minimal", **maps_options)
     # No triggers and no inputs: on page load only. The default face's maps are the same for every
     # visitor, computed once; explain/ is imported then, not when the app starts.
     gr.on(None, first_maps, inputs=None, outputs=maps_outputs[1:], **maps_options)

@@ -175,9 +175,13 @@ def test_maps_view_gives_a_gallery_per_group_and_the_summary(analyzer):
     assert tile.shape == (TILE, TILE, 3) and caption.startswith("mouth · ")
     assert "AU12" in view.summary and "of 1 hit" in view.summary
     assert VA_GROUP in view.galleries
+    au12 = next(m for m in view.maps["mouth"] if m.name == "AU12")
+    assert au12.branch == "core.fine"  # the app's default layer
+    on_branch = next(m for m in maps_view(analyzer, face, "branch").maps["mouth"] if m.name == "AU12")
+    assert on_branch.branch == "au.Lip_c" and not np.array_equal(on_branch.heat, au12.heat)
 
 
-def test_test_split_rates_come_from_the_record_of_branch_maps_only():
+def test_test_split_rates_come_from_the_record_of_the_layer_shown():
     au12 = facelab.LabMap("AU12", "au.Lip_c", np.zeros((4, 4)), np.ones((4, 4), bool), True)
     mouth = facelab.LabMap("mouth response", "part.mouth", np.zeros((4, 4)), np.ones((4, 4), bool), True)
     # Records as explain.faithfulness --write-metrics stores them (per-target rows under "targets").
@@ -185,7 +189,10 @@ def test_test_split_rates_come_from_the_record_of_branch_maps_only():
     branch["part_response.pointing_game.mouth"] = 0.5
     core = {"method": "LayerCAM", "layer": "core.fine", "targets": {}, "pointing_game.AU12": 0.75}
     metrics = {"faithfulness": core, "faithfulness (LayerCAM on branch)": branch}
-    assert facelab.record_rate(metrics, au12) == 0.25 and facelab.record_rate(metrics, mouth) == 0.5
-    assert facelab.record_rate({"faithfulness": core}, au12) is None
-    summary = facelab.pointing_summary({"mouth": [mouth, au12]}, metrics)
+    assert facelab.record_rate(metrics, au12, "branch") == 0.25
+    assert facelab.record_rate(metrics, mouth, "branch") == 0.5
+    assert facelab.record_rate(metrics, au12) == 0.75  # the default layer's record
+    assert facelab.record_rate({"faithfulness": core}, au12, "branch") is None
+    summary = facelab.pointing_summary({"mouth": [mouth, au12]}, metrics, "branch")
     assert "AU12 ✓ (test faces: 25%)" in summary and "mouth response ✓ (test faces: 50%)" in summary
+    assert "AU12 ✓ (test faces: 75%)" in facelab.pointing_summary({"mouth": [mouth, au12]}, metrics)
