@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
-import dlib
 import numpy as np
 
 from demo.live import box_iou
 from demo.photo import CSV_COLUMNS, min_face_for, prediction_row
 from fatauva import topology
 from fatauva.analyze import Analyzer, Prediction
-from fatauva.faces import FaceBox, _models, align_face, detect_faces, five_points
+from fatauva.faces import FaceBox, align_face, detect_faces, landmarks_in_box
 
 BATCH = 16  # aligned crops per forward pass
 DETECT_EVERY = 8  # predicted frames from one full detection to the next (FaceTracker)
@@ -258,8 +257,7 @@ class FaceTracker:
         centre = _centre(track.face) + track.velocity
         for _ in range(FIT_ROUNDS):
             x0, y0, x1, y1 = np.tile(centre, 2) + track.offset
-            rect = dlib.rectangle(round(x0), round(y0), round(x1) - 1, round(y1) - 1)
-            points = five_points(_models().predictor(image, rect))
+            points = landmarks_in_box(image, (x0, y0, x1, y1))
             centre = points.astype(np.float64).mean(axis=0)
         if not LOST_SPREAD[0] < _spread(points) / track.spread < LOST_SPREAD[1]:
             return None

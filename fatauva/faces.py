@@ -214,6 +214,18 @@ def align_face(image: np.ndarray, landmarks: np.ndarray, input_size: int = DEFAU
     )
 
 
+def _rectangle(x0: float, y0: float, x1: float, y1: float) -> "dlib.rectangle":
+    """dlib's inclusive integer rectangle of a box whose (x1, y1) corner is exclusive."""
+    return dlib.rectangle(int(round(x0)), int(round(y0)), int(round(x1)) - 1, int(round(y1)) - 1)
+
+
+def landmarks_in_box(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The five template landmarks dlib's shape predictor finds inside `box` = (x0, y0, x1, y1) of
+    `image` (pixels, (x1, y1) exclusive), (5, 2) float32, without running the detector: how a
+    tracker refits a face it follows between detections (demo.video)."""
+    return five_points(_models().predictor(as_rgb(image), _rectangle(*box)))
+
+
 def landmarks_68(image: np.ndarray, face: FaceBox) -> np.ndarray:
     """The 68 iBUG 300-W points of a detected face, (68, 2) float32 (x, y) in `image` pixels.
 
@@ -221,9 +233,5 @@ def landmarks_68(image: np.ndarray, face: FaceBox) -> np.ndarray:
     resized working copy and keeps five points); explanations score maps in the regions these
     points outline (mouth 48-67, eyes 36-47, brows 17-26, jaw 0-16).
     """
-    rgb = as_rgb(image)
-    rect = dlib.rectangle(
-        int(round(face.x0)), int(round(face.y0)), int(round(face.x1)) - 1, int(round(face.y1)) - 1
-    )
-    shape = _models().predictor(rgb, rect)
+    shape = _models().predictor(as_rgb(image), _rectangle(face.x0, face.y0, face.x1, face.y1))
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)

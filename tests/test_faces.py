@@ -153,3 +153,17 @@ def test_grey_and_rgba_images_are_converted_to_rgb():
 
 def test_models_are_loaded_once():
     assert faces._models() is faces._models()
+
+
+def test_landmarks_in_box_refit_a_detected_face_without_the_detector():
+    from demo.examples import EXAMPLES, compose
+
+    photo = compose(EXAMPLES[0][1])
+    (face,) = faces.detect_faces(photo, min_face=80)  # scale 1: landmarks on the photo itself
+    refit = faces.landmarks_in_box(photo, (face.x0, face.y0, face.x1, face.y1))
+    assert refit.shape == (5, 2) and refit.dtype == np.float32
+    np.testing.assert_allclose(refit, face.landmarks, atol=1.0)
+    # A box shifted by a tenth of the face still lands on the same face: what a tracker relies on.
+    dx = 0.1 * face.width
+    moved = faces.landmarks_in_box(photo, (face.x0 + dx, face.y0, face.x1 + dx, face.y1))
+    assert np.abs(moved - face.landmarks).mean() < 0.1 * face.width
