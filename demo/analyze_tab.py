@@ -44,6 +44,22 @@ class FaceView:
     details: dict
 
 
+def map_gallery(label: str, elem_classes: str, columns: int = 8, fit_columns: bool = True) -> gr.Gallery:
+    """A gallery of map tiles, as every tab shows them: lossless PNG (JPEG smears the heat colours),
+    whole tiles, not editable, and rows as tall as their thumbnails ("max-content": Gradio gives
+    height "auto" a 450 px minimum, which left empty space under one row of tiles)."""
+    return gr.Gallery(
+        label=label,
+        columns=columns,
+        fit_columns=fit_columns,
+        height="max-content",
+        object_fit="contain",
+        format="png",
+        interactive=False,
+        elem_classes=elem_classes,
+    )
+
+
 def read_photo(path: str | None) -> np.ndarray:
     """The boundary of the tab: a file path from the page or the API -> RGB, or one gr.Error."""
     if not path:
@@ -299,18 +315,7 @@ def build(analyzer: Analyzer) -> None:
             label="Layer (core.fine: the core's 28×28 map; branch: each head's own branch map)",
         )
     faithfulness = gr.Markdown(elem_classes="faithfulness-status")
-    galleries = [
-        gr.Gallery(
-            label=explanations.group_label(group),
-            columns=8,
-            height="auto",
-            object_fit="contain",
-            format="png",
-            interactive=False,
-            elem_classes="map-gallery",
-        )
-        for group in explanations.GROUPS
-    ]
+    galleries = [map_gallery(explanations.group_label(group), "map-gallery") for group in explanations.GROUPS]
     sankey = gr.Plot(label="AU → V-A flow", elem_classes="flow-sankey")
     with gr.Accordion("Occlusion: check one map against where hiding the face changes the score", open=False):
         with gr.Row():

@@ -15,6 +15,7 @@ import gradio as gr
 import numpy as np
 
 from demo import explanations
+from demo.analyze_tab import map_gallery
 from demo.facelab import (
     DEFAULT_IDENTITY,
     GROUPS,
@@ -253,14 +254,5 @@ def build(analyzer: Analyzer) -> None:
 
 
 def _gallery(group: str) -> gr.Gallery:
-    return gr.Gallery(
-        label=gallery_label(group),
-        columns=WIDE_COLUMNS if group == "mouth" else HALF_COLUMNS,
-        fit_columns=False,
-        # The CSS size of the thumbnails' row: Gradio gives "auto" (and no height) a 450 px minimum.
-        height="max-content",
-        object_fit="contain",
-        format="png",
-        interactive=False,
-        elem_classes="facelab-maps",
-    )
+    columns = WIDE_COLUMNS if group == "mouth" else HALF_COLUMNS
+    return map_gallery(gallery_label(group), "facelab-maps", columns, fit_columns=False)

@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from demo import explanations
-from demo.analyze_tab import draw_boxes
+from demo.analyze_tab import draw_boxes, map_gallery
 from demo.video import (
     DETECT_EVERY,
     OUTPUTS,
@@ -302,14 +302,9 @@ def build(analyzer: Analyzer) -> None:
         with gr.Column():
             frame_status = gr.Markdown()
             faithfulness = gr.Markdown(elem_classes="video-faithfulness")
-    gallery = gr.Gallery(
-        label="Maps: each part's response, the AU branches it feeds and its attributes; then V-A",
-        columns=8,
-        height="auto",
-        object_fit="contain",
-        format="png",
-        interactive=False,
-        elem_classes="video-map-gallery",
+    gallery = map_gallery(
+        "Maps: each part's response, the AU branches it feeds and its attributes; then V-A",
+        "video-map-gallery",
     )
 
     def on_clip(path: str | None):
