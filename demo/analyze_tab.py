@@ -46,8 +46,8 @@ class FaceView:
 
 def map_gallery(label: str, elem_classes: str, columns: int = 8, fit_columns: bool = True) -> gr.Gallery:
     """A gallery of map tiles, as every tab shows them: lossless PNG (JPEG smears the heat colours),
-    whole tiles, not editable, and rows as tall as their thumbnails ("max-content": Gradio gives
-    height "auto" a 450 px minimum, which left empty space under one row of tiles)."""
+    whole tiles, not editable, as tall as its rows of tiles ("max-content": Gradio gives "auto" a
+    450 px minimum, which left empty space under one or two rows)."""
     return gr.Gallery(
         label=label,
         columns=columns,
