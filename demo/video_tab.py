@@ -219,13 +219,6 @@ def au_heatmap(analysis: VideoAnalysis, face: int | None, marker_time: float | N
 
 
 # ----- one frame -----------------------------------------------------------------------------------
-def layer_of(explanation) -> str:
-    """The layer choice an explanation was made with: the one feature map all its maps are on, or
-    BRANCH when each is on its own branch."""
-    layers = set(explanation.layers.values())
-    return layers.pop() if len(layers) == 1 else explanations.BRANCH
-
-
 def frame_view(analyzer: Analyzer, session: Session, frame: int, face: int | None) -> FrameView:
     """Frame `frame` of the clip (the nearest predicted one) with face `face` explained (the frame's
     lowest-numbered face when `face` is not in it): the maps of demo.explanations, over the aligned
@@ -240,7 +233,8 @@ def frame_view(analyzer: Analyzer, session: Session, frame: int, face: int | Non
         return FrameView(decoded.image, decoded.time, f"{where}: no face was found in this frame.", "", [])
     number = face if face in faces else min(faces)
     pred = faces[number]
-    explanation = explanations.explain(analyzer, pred.crop)
+    layer = explanations.DEFAULT_LAYER  # the Analyze tab's default, and the record the verdicts come from
+    explanation = explanations.explain(analyzer, pred.crop, layer=layer)
     groups = explanations.galleries(explanation, pred, decoded.image)
     note = "" if number == face or face is None else f" (face {face} is not in this frame)"
     status = (
@@ -252,7 +246,7 @@ def frame_view(analyzer: Analyzer, session: Session, frame: int, face: int | Non
         time=decoded.time,
         status=status,
         faithfulness=explanations.faithfulness_status(
-            analyzer.loaded.metrics, explanation.method, layer_of(explanation), explanation.passed
+            analyzer.loaded.metrics, explanation.method, layer, explanation.passed
         ),
         gallery=[item for group in explanations.GROUPS for item in groups[group]],
     )

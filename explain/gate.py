@@ -19,7 +19,8 @@ the app marks a map as unchecked rather than as passed.
 import json
 from pathlib import Path
 
-FAITHFULNESS_KEY = "faithfulness"
+from fatauva.checkpoint import FAITHFULNESS_KEY, faithfulness_records
+
 POINTING_MIN = 0.75  # issue 20: "no AU below 0.75"
 RANDOMISATION_MAX = 0.5
 
@@ -42,8 +43,9 @@ def record_key(method: str, layer: str, default: bool) -> str:
 
 def records(metrics: dict) -> list[dict]:
     """Every faithfulness record in a metrics.json dict, the default choice's first."""
-    keys = sorted((k for k in metrics if k.startswith(FAITHFULNESS_KEY)), key=lambda k: k != FAITHFULNESS_KEY)
-    return [metrics[k] for k in keys if isinstance(metrics[k], dict) and "targets" in metrics[k]]
+    found = faithfulness_records(metrics)
+    keys = sorted(found, key=lambda k: k != FAITHFULNESS_KEY)
+    return [found[k] for k in keys if isinstance(found[k], dict) and "targets" in found[k]]
 
 
 def record_for(metrics: dict, method: str, layer: str) -> dict | None:

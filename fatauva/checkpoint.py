@@ -485,10 +485,14 @@ class ModelInfo:
         return " ".join(notes) or None
 
 
+FAITHFULNESS_KEY = "faithfulness"
+
+
 def faithfulness_records(metrics: dict) -> dict:
     """The explanation-faithfulness part of a metrics.json tree: its top-level keys starting with
-    "faithfulness" (explain.faithfulness --write-metrics writes "faithfulness"); the rest are scores."""
-    return {k: v for k, v in metrics.items() if k.startswith("faithfulness")}
+    FAITHFULNESS_KEY (explain.faithfulness --write-metrics writes them, explain.gate reads them); the
+    rest are scores."""
+    return {k: v for k, v in metrics.items() if k.startswith(FAITHFULNESS_KEY)}
 
 
 def model_info(loaded: LoadedModel) -> ModelInfo:
