@@ -140,22 +140,35 @@ def warp_maps(
     fixed-point iteration (A = R[:2, :2], b = R[:2, 2]), reading z bilinearly from `depth`;
     it converges because |dz/dx * tan(angle)| < 1 for |angles| <= 25 deg on this head.
     """
+    if iterations < 1:
+        raise ValueError(f"warp_maps needs at least one iteration, got {iterations}")
     size = depth.shape[0]
     r, offset, scale = _affine(scene, size)
-    a_inv = np.linalg.inv(r[:2, :2]).astype(np.float32)
-    b = r[:2, 2].astype(np.float32)
+    (a00, a01), (a10, a11) = np.linalg.inv(r[:2, :2]).astype(np.float32)
+    b0, b1 = r[:2, 2].astype(np.float32)
     gx, gy = grid
-    qx = (gx - np.float32(offset[0])) * np.float32(1.0 / scale)
-    qy = (gy - np.float32(offset[1])) * np.float32(1.0 / scale)
-    c = np.float32(CENTRE[0] * size), np.float32(CENTRE[1] * size)
-    x, y, z = gx, gy, depth
+    qx = gx - np.float32(offset[0])
+    qx *= np.float32(1.0 / scale)
+    qy = gy - np.float32(offset[1])
+    qy *= np.float32(1.0 / scale)
+    c0, c1 = np.float32(CENTRE[0] * size), np.float32(CENTRE[1] * size)
+    # x = a00 rx + a01 ry + c0 (and y alike) with rx = qx - b0 z, ry = qy - b1 z, evaluated in
+    # that order into buffers reused by every iteration: the same float32 roundings as the
+    # expressions, without a fresh (S, S) temporary per operation.
+    x, y, rx, ry, t = (np.empty_like(gx) for _ in range(5))
+    z = depth
     for i in range(iterations):
         if i:
             z = cv2.remap(depth, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        rx, ry = qx - b[0] * z, qy - b[1] * z
-        x = a_inv[0, 0] * rx + a_inv[0, 1] * ry + c[0]
-        y = a_inv[1, 0] * rx + a_inv[1, 1] * ry + c[1]
-    return x.astype(np.float32, copy=False), y.astype(np.float32, copy=False)
+        np.subtract(qx, np.multiply(b0, z, out=rx), out=rx)
+        np.subtract(qy, np.multiply(b1, z, out=ry), out=ry)
+        np.multiply(a00, rx, out=x)
+        x += np.multiply(a01, ry, out=t)
+        x += c0
+        np.multiply(a10, rx, out=y)
+        y += np.multiply(a11, ry, out=t)
+        y += c1
+    return x, y
 
 
 def remap(img: np.ndarray, maps: tuple[np.ndarray, np.ndarray], nearest: bool = False) -> np.ndarray:
