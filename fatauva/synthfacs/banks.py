@@ -18,13 +18,14 @@ BANK_SEED = 20170721  # CVPR-W 2017
 @dataclass(frozen=True)
 class Banks:
     """Float32 textures of side 2S. skin/hair: zero-mean, unit-ish std; backgrounds: RGB 0..1.
-    Colour banks are planar (channels first), as the renderer draws planar images."""
+    Backgrounds are planar (channels first), as the renderer draws planar images; the sensor
+    noise is interleaved (channels last), as the camera stage adds it to the interleaved image."""
 
     size: int
     skin: np.ndarray  # (N_SKIN, 2S, 2S)
     hair: np.ndarray  # (N_HAIR, 2S, 2S)
     background: np.ndarray  # (N_BACKGROUND, 3, 2S, 2S)
-    noise: np.ndarray  # (3, 2S, 2S) standard normal
+    noise: np.ndarray  # (2S, 2S, 3) standard normal
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -98,7 +99,6 @@ def banks(size: int) -> Banks:
     hair = np.stack([_hair(rng, n) for _ in range(N_HAIR)])
     background = np.stack([_background(rng, n) for _ in range(N_BACKGROUND)])
     noise = rng.standard_normal((n, n, 3)).astype(np.float32)
-    # Drawn interleaved so the textures stay those of earlier versions; stored planar.
+    # Drawn interleaved so the textures stay those of earlier versions; backgrounds stored planar.
     background = np.ascontiguousarray(background.transpose(0, 3, 1, 2))
-    noise = np.ascontiguousarray(noise.transpose(2, 0, 1))
     return Banks(size, skin, hair, background, noise)

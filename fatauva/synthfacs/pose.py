@@ -172,11 +172,11 @@ def warp_maps(
 
 
 def remap(img: np.ndarray, maps: tuple[np.ndarray, np.ndarray], nearest: bool = False) -> np.ndarray:
-    """Apply backward maps to an (S, S) map or a planar (3, S, S) image. Borders replicate: hair
-    cut by the frontal crop's top edge continues upward instead of being mirrored into spikes."""
+    """Apply backward maps to an (S, S) map, or to a planar (3, S, S) image, which comes back
+    interleaved (S, S, 3) as the camera stage takes it. Borders replicate: hair cut by the frontal
+    crop's top edge continues upward instead of being mirrored into spikes."""
     mode = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
     if img.ndim == 2:
         return cv2.remap(img, maps[0], maps[1], mode, borderMode=cv2.BORDER_REPLICATE)
     # One 3-channel remap, not three planar ones: same pixels as the interleaved image gives.
-    out = cv2.remap(cv2.merge(tuple(img)), maps[0], maps[1], mode, borderMode=cv2.BORDER_REPLICATE)
-    return np.ascontiguousarray(out.transpose(2, 0, 1))
+    return cv2.remap(cv2.merge(tuple(img)), maps[0], maps[1], mode, borderMode=cv2.BORDER_REPLICATE)

@@ -10,6 +10,7 @@ contrast, grey, noise, JPEG). Every random choice is in `FaceParams`; textures a
 from dataclasses import dataclass
 from functools import lru_cache
 
+import cv2
 import numpy as np
 
 from fatauva.synthfacs import emotions, face_parts, masks, pose, shading, surroundings
@@ -90,7 +91,7 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
     geo = build(params, size)
     skin_tex = surroundings.crop(bank.skin, rng, size)
     hair_tex = surroundings.crop(bank.hair, rng, size)
-    noise = surroundings.crop(bank.noise[None], rng, size)
+    noise = surroundings.crop(bank.noise[None], rng, size, channels_last=True)
     skin = surroundings.skin_colour(params)
 
     img = surroundings.background(sc, bank, rng, grid)
@@ -131,13 +132,17 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
 
     landmarks = geo.landmarks
     stack = masks.frontal_masks(geo) if with_masks else None
-    if not pose.is_identity(sc):
+    if pose.is_identity(sc):
+        img = cv2.merge(tuple(img))
+    else:
         maps = pose.warp_maps(head, sc, grid)
         img = pose.remap(img, maps)
         landmarks = pose.project(geo.landmarks, tr, sc, size)
         if stack is not None:
             stack = masks.unpack(pose.remap(masks.pack(stack), maps, nearest=True), stack.shape[0])
-    surroundings.occlude(img, sc, skin, skin_tex)
+    # From here the image is interleaved (S, S, 3): the warp's remap returns it so, and the
+    # camera's blur and 8-bit output need it so. The occluder paints through a planar view.
+    surroundings.occlude(img.transpose(2, 0, 1), sc, skin, skin_tex)
     image = surroundings.camera(img, sc, noise)
     mask_dict = {} if stack is None else dict(zip(masks.mask_names(), stack.astype(bool), strict=True))
     return SynthFace(image, labels_of(params, landmarks), mask_dict)

@@ -28,10 +28,13 @@ def skin_colour(params: FaceParams) -> np.ndarray:
     return np.clip(c * (1 + hue * 3), 0, 1).astype(np.float32)
 
 
-def crop(bank: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
-    """A random S x S window of one random texture of a bank (N, [C,] 2S, 2S)."""
+def crop(bank: np.ndarray, rng: np.random.Generator, size: int, channels_last: bool = False) -> np.ndarray:
+    """A random S x S window of one random texture of a bank (N, [C,] 2S, 2S), or of an
+    interleaved bank (N, 2S, 2S, C) with `channels_last`."""
     r = rng.random(3)  # one draw: Generator.integers costs ~10 us a call
     k, y, x = int(r[0] * bank.shape[0]), int(r[1] * size), int(r[2] * size)
+    if channels_last:
+        return bank[k, y : y + size, x : x + size]
     return bank[k, ..., y : y + size, x : x + size]
 
 
@@ -334,22 +337,24 @@ def occlude(img: np.ndarray, scene: Scene, skin: np.ndarray, tex: np.ndarray) ->
 
 
 def camera(img: np.ndarray, scene: Scene, noise: np.ndarray) -> np.ndarray:
-    """Blur, contrast / brightness, grey, sensor noise, 8-bit and JPEG: planar float (3, S, S)
-    and noise -> interleaved uint8 (S, S, 3)."""
-    size = img.shape[-1]
+    """Blur, contrast / brightness, grey, sensor noise, 8-bit and JPEG: interleaved float
+    (S, S, 3) image and noise -> interleaved uint8 (S, S, 3)."""
+    size = img.shape[0]
     if scene.blur > 0:
-        img = np.stack([cv2.GaussianBlur(c, (0, 0), scene.blur * size / 112.0) for c in img])
+        # One 3-channel blur: the same pixels as three planar ones, in one pass.
+        img = cv2.GaussianBlur(img, (0, 0), scene.blur * size / 112.0)
     if scene.grayscale:
         # Explicit weighted sum, not a matmul: BLAS threads would spin in every data worker.
-        grey = img[0] * np.float32(0.299) + img[1] * np.float32(0.587) + img[2] * np.float32(0.114)
-        img = np.stack([grey, grey, grey])
+        r, g, b = img[..., 0], img[..., 1], img[..., 2]
+        grey = r * np.float32(0.299) + g * np.float32(0.587) + b * np.float32(0.114)
+        img = cv2.merge((grey, grey, grey))
     # contrast about mid-grey, brightness, then 8-bit with rounding: one scale and one offset
     gain = np.float32(255.0 * scene.contrast)
     img = img * gain
     img += np.float32(255.0 * (0.5 - 0.5 * scene.contrast + scene.brightness) + 0.5)
     if scene.noise > 0:
         img += noise * np.float32(255.0 * scene.noise)
-    out = cv2.merge(tuple(np.clip(img, 0, 255, out=img).astype(np.uint8)))
+    out = np.clip(img, 0, 255, out=img).astype(np.uint8)
     if scene.jpeg_quality > 0:
         # Contiguous BGR in, RGB decoded directly: reversed-stride views made OpenCV take a copy
         # path that cost more than the codec itself.
