@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fatauva.synthfacs.draws import choice_cdf, pick, uniform
 from fatauva.topology import AU_BRANCHES, AUS, CON_ARO, CON_VAL
 
 
@@ -103,6 +104,15 @@ EMOTION_WEIGHTS: dict[str, float] = {
     "fear": 0.08,
     "surprise": 0.10,
 }
+EMOTION_DRAW = tuple(EMOTION_WEIGHTS)
+
+
+def _emotion_cdf() -> np.ndarray:
+    probs = np.array([EMOTION_WEIGHTS[n] for n in EMOTION_DRAW])
+    return choice_cdf(probs / probs.sum())
+
+
+EMOTION_CDF = _emotion_cdf()
 # Probability of an extra AU not in the prototype, and of dropping a non-key prototype AU
 # (e.g. a happy face without AU25 is a closed-mouth smile).
 EXTRA_AU_PROB = 0.08
@@ -121,10 +131,8 @@ def sample_emotion_aus(rng: np.random.Generator) -> tuple[str, float, dict[int, 
     """Draw (emotion, intensity 0..1, AU intensities): prototype * intensity * jitter + extras,
     rounded to a FACS level 0..5 (0, A..E): whole levels keep "present" (>= 2) one level away
     from "trace" (1), as in DISFA's coding."""
-    names = list(EMOTION_WEIGHTS)
-    probs = np.array([EMOTION_WEIGHTS[n] for n in names])
-    name = names[int(rng.choice(len(names), p=probs / probs.sum()))]
-    intensity = float(rng.uniform(0.25, 1.0)) if name != "neutral" else 0.0
+    name = EMOTION_DRAW[pick(rng, EMOTION_CDF)]
+    intensity = float(uniform(rng, 0.25, 1.0)) if name != "neutral" else 0.0
     proto = EMOTION_BY_NAME[name].aus
     jitter = rng.uniform(0.75, 1.25, size=len(AUS))
     drop = rng.random(len(AUS)) < DROP_AU_PROB

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from fatauva.synthfacs import emotions
+from fatauva.synthfacs.draws import choice_cdf, pick, uniform
 from fatauva.topology import AUS
 
 RGB = tuple[float, float, float]
@@ -54,6 +55,15 @@ IRIS_COLOURS = np.array(
     [[0.22, 0.12, 0.06], [0.35, 0.22, 0.10], [0.30, 0.40, 0.55], [0.35, 0.45, 0.30], [0.45, 0.50, 0.55]],
     dtype=np.float32,
 )
+# Probabilities of the discrete choices (Traits.glasses, Traits.hair_style by sex, Scene.background,
+# Scene.occlusion), as cumulative tables for draws.pick.
+GLASSES_CDF = choice_cdf([0.75, 0.12, 0.13])
+HAIR_STYLE_CDF = {
+    True: choice_cdf([0.08, 0.55, 0.05, 0.12, 0.15, 0.05]),
+    False: choice_cdf([0.01, 0.12, 0.5, 0.17, 0.0, 0.2]),
+}
+BACKGROUND_CDF = choice_cdf([0.3, 0.35, 0.35])
+OCCLUSION_CDF = choice_cdf([0.9, 0.05, 0.05])
 
 
 @dataclass
@@ -186,7 +196,7 @@ def _outside(rng: np.random.Generator, lo: float, hi: float, gap: tuple[float, f
     """Uniform on [lo, hi] without the open interval `gap`: a trait that a label thresholds inside
     `gap` is drawn clearly on one side, so every random face's label is visible in its pixels."""
     below, above = gap[0] - lo, hi - gap[1]
-    u = rng.uniform(0.0, below + above)
+    u = uniform(rng, 0.0, below + above)
     return float(lo + u if u < below else gap[1] + (u - below))
 
 
@@ -194,12 +204,12 @@ def _either_side(
     rng: np.random.Generator, lo: float, hi: float, gap: tuple[float, float], below: float
 ) -> float:
     """Uniform on [lo, gap[0]] with probability `below`, else on [gap[1], hi]."""
-    return float(rng.uniform(lo, gap[0]) if rng.random() < below else rng.uniform(gap[1], hi))
+    return float(uniform(rng, lo, gap[0]) if rng.random() < below else uniform(rng, gap[1], hi))
 
 
 def _eye_openness(rng: np.random.Generator, male: bool) -> float:
     """The neutral eye's relative lid opening; men's eyes a little narrower on average."""
-    return float(rng.uniform(0.55, 1.2) * (0.93 if male else 1.0))
+    return float(uniform(rng, 0.55, 1.2) * (0.93 if male else 1.0))
 
 
 def _clear_eye_opening(rng: np.random.Generator, traits: Traits, aus: dict[int, float]) -> Traits:
@@ -216,7 +226,7 @@ def _clear_eye_opening(rng: np.random.Generator, traits: Traits, aus: dict[int, 
 
 def _colour(rng: np.random.Generator, palette: np.ndarray, jitter: float) -> RGB:
     """A palette colour mixed with its neighbour and jittered per channel."""
-    pos = rng.uniform(0, len(palette) - 1)
+    pos = uniform(rng, 0, len(palette) - 1)
     i = int(pos)
     c = palette[i] * (1 - (pos - i)) + palette[min(i + 1, len(palette) - 1)] * (pos - i)
     c = np.clip(c * rng.uniform(1 - jitter, 1 + jitter, size=3), 0.0, 1.0)
@@ -229,13 +239,13 @@ def random_traits(rng: np.random.Generator) -> Traits:
     age = _either_side(rng, 18.0, 80.0, AGE_GAP, below=0.55)
     # Men: a third bearded, most of the rest with light stubble (still "No_Beard").
     beard = (
-        float(rng.uniform(BEARD_GAP[1], 1.0))
+        float(uniform(rng, BEARD_GAP[1], 1.0))
         if male and rng.random() < 0.35
-        else float(rng.uniform(0.05, BEARD_GAP[0]) if male and rng.random() < 0.6 else 0.0)
+        else float(uniform(rng, 0.05, BEARD_GAP[0]) if male and rng.random() < 0.6 else 0.0)
     )
-    skin_tone = float(rng.uniform(0.0, 1.0) ** 1.2)
+    skin_tone = float(uniform(rng, 0.0, 1.0) ** 1.2)
     skin = SKIN_PALETTE[min(int(skin_tone * 6), 5)]
-    lip = skin * rng.uniform([0.8, 0.55, 0.58], [1.0, 0.8, 0.85]) * rng.uniform(0.7, 1.02)
+    lip = skin * rng.uniform([0.8, 0.55, 0.58], [1.0, 0.8, 0.85]) * uniform(rng, 0.7, 1.02)
     if not male and rng.random() < 0.3:  # lipstick: any colour from pale pink to dark plum
         lip = np.array(
             _colour(
@@ -248,13 +258,12 @@ def random_traits(rng: np.random.Generator) -> Traits:
         )
     grey = age > AGE_GAP[1] and rng.random() < (age - 40) / 35
     hair_colour = _colour(rng, HAIR_COLOURS[6:] if grey else HAIR_COLOURS[:6], 0.12)
-    style_p = [0.08, 0.55, 0.05, 0.12, 0.15, 0.05] if male else [0.01, 0.12, 0.5, 0.17, 0.0, 0.2]
     return Traits(
         male=male,
         age=age,
         beard=beard,
         beard_style=2 if beard < 0.35 else int(rng.integers(0, 3)),
-        glasses=int(rng.choice(3, p=[0.75, 0.12, 0.13])),
+        glasses=pick(rng, GLASSES_CDF),
         glasses_colour=_colour(
             rng, np.array([[0.05, 0.05, 0.05], [0.35, 0.2, 0.1], [0.6, 0.55, 0.4]], np.float32), 0.1
         ),
@@ -263,21 +272,21 @@ def random_traits(rng: np.random.Generator) -> Traits:
         eye_openness=_eye_openness(rng, male),
         asymmetry=_either_side(rng, 0.0, 1.0, ASYMMETRY_GAP, below=0.6),
         blemish=_either_side(rng, 0.0, 1.0, BLEMISH_GAP, below=0.6),
-        face_width=float(rng.uniform(-1, 1)),
-        jaw_width=float(rng.uniform(-1, 1)),
-        jaw_square=float(rng.uniform(-1, 1)),
-        chin_length=float(rng.uniform(-1, 1)),
-        nose_width=float(rng.uniform(-1, 1)),
-        lip_upper=float(rng.uniform(0, 1)),
-        lip_lower=float(rng.uniform(0, 1)),
+        face_width=float(uniform(rng, -1, 1)),
+        jaw_width=float(uniform(rng, -1, 1)),
+        jaw_square=float(uniform(rng, -1, 1)),
+        chin_length=float(uniform(rng, -1, 1)),
+        nose_width=float(uniform(rng, -1, 1)),
+        lip_upper=float(uniform(rng, 0, 1)),
+        lip_lower=float(uniform(rng, 0, 1)),
         lip_colour=(float(lip[0]), float(lip[1]), float(lip[2])),
         skin_tone=skin_tone,
-        skin_hue=float(rng.uniform(-1, 1)),
-        blush=float(rng.uniform(0, 0.6)),
+        skin_hue=float(uniform(rng, -1, 1)),
+        blush=float(uniform(rng, 0, 0.6)),
         iris_colour=_colour(rng, IRIS_COLOURS, 0.15),
-        hair_style=int(rng.choice(6, p=style_p)),
+        hair_style=pick(rng, HAIR_STYLE_CDF[male]),
         hair_colour=hair_colour,
-        makeup=float(rng.uniform(0, 1)) if not male and rng.random() < 0.4 else 0.0,
+        makeup=float(uniform(rng, 0, 1)) if not male and rng.random() < 0.4 else 0.0,
         folds=float(rng.beta(1.2, 2.5)),
     )
 
@@ -285,39 +294,39 @@ def random_traits(rng: np.random.Generator) -> Traits:
 def random_scene(rng: np.random.Generator) -> Scene:
     """Camera, light, background and degradations; about a third look like a studio portrait."""
     studio = rng.random() < 0.35
-    bg = rng.uniform(0.2, 0.95)
+    bg = uniform(rng, 0.2, 0.95)
     plain = np.clip(bg * rng.uniform(0.9, 1.1, size=3), 0, 1)
     return Scene(
-        yaw=float(rng.uniform(-25, 25) * (0.3 if studio else 1.0)),
-        pitch=float(rng.uniform(-20, 20) * (0.3 if studio else 1.0)),
-        roll=float(rng.uniform(-20, 20) * (0.3 if studio else 1.0)),
-        scale=float(rng.uniform(0.92, 1.08)),
+        yaw=float(uniform(rng, -25, 25) * (0.3 if studio else 1.0)),
+        pitch=float(uniform(rng, -20, 20) * (0.3 if studio else 1.0)),
+        roll=float(uniform(rng, -20, 20) * (0.3 if studio else 1.0)),
+        scale=float(uniform(rng, 0.92, 1.08)),
         shift=(float(rng.normal(0, 0.015)), float(rng.normal(0, 0.015))),
         gaze=(float(rng.normal(0, 0.12)), float(rng.normal(0, 0.1))),
-        light_azimuth=float(rng.uniform(0, 360)),
-        light_elevation=float(rng.uniform(70, 90) if studio else rng.uniform(25, 90)),
-        light_strength=float(rng.uniform(0.5, 0.8) if studio else rng.uniform(0.3, 1.0)),
-        ambient=float(rng.uniform(0.35, 0.55) if studio else rng.uniform(0.2, 0.7)),
+        light_azimuth=float(uniform(rng, 0, 360)),
+        light_elevation=float(uniform(rng, 70, 90) if studio else uniform(rng, 25, 90)),
+        light_strength=float(uniform(rng, 0.5, 0.8) if studio else uniform(rng, 0.3, 1.0)),
+        ambient=float(uniform(rng, 0.35, 0.55) if studio else uniform(rng, 0.2, 0.7)),
         light_colour=tuple(float(x) for x in rng.uniform(0.85, 1.0, size=3)),
-        background=0 if studio else int(rng.choice(3, p=[0.3, 0.35, 0.35])),
+        background=0 if studio else pick(rng, BACKGROUND_CDF),
         background_colour=tuple(float(x) for x in plain),
-        background_colour2=tuple(float(x) for x in np.clip(plain * rng.uniform(0.7, 1.05), 0, 1)),
+        background_colour2=tuple(float(x) for x in np.clip(plain * uniform(rng, 0.7, 1.05), 0, 1)),
         clothing_colour=tuple(float(x) for x in rng.uniform(0.05, 0.95, size=3)),
         blur=float(
-            rng.uniform(0.3, 1.3) if rng.random() < 0.7 else 0.0
+            uniform(rng, 0.3, 1.3) if rng.random() < 0.7 else 0.0
         ),  # photos downscaled to 112 px are soft
-        noise=float(rng.uniform(0, 0.04)),
+        noise=float(uniform(rng, 0, 0.04)),
         jpeg_quality=int(rng.integers(30, 96)) if rng.random() < 0.5 else 0,
-        occlusion=int(rng.choice(3, p=[0.9, 0.05, 0.05])),
+        occlusion=pick(rng, OCCLUSION_CDF),
         occlusion_box=(
-            float(rng.uniform(0.1, 0.9)),
-            float(rng.uniform(0.3, 1.0)),
-            float(rng.uniform(0.1, 0.3)),
-            float(rng.uniform(0.08, 0.25)),
+            float(uniform(rng, 0.1, 0.9)),
+            float(uniform(rng, 0.3, 1.0)),
+            float(uniform(rng, 0.1, 0.3)),
+            float(uniform(rng, 0.08, 0.25)),
         ),
         occlusion_colour=tuple(float(x) for x in rng.uniform(0.05, 0.9, size=3)),
         grayscale=bool(rng.random() < 0.12),
-        contrast=float(rng.uniform(0.75, 1.25)),
-        brightness=float(rng.uniform(-0.08, 0.08)),
+        contrast=float(uniform(rng, 0.75, 1.25)),
+        brightness=float(uniform(rng, -0.08, 0.08)),
         texture_seed=int(rng.integers(0, 2**31 - 1)),
     )

@@ -13,6 +13,7 @@ import numpy as np
 from fatauva.synthfacs import draw
 from fatauva.synthfacs.banks import Banks
 from fatauva.synthfacs.draw import bbox, blend, line_alpha, poly_alpha
+from fatauva.synthfacs.draws import uniform
 from fatauva.synthfacs.geometry import FaceGeometry
 from fatauva.synthfacs.params import SKIN_PALETTE, FaceParams, Scene
 from fatauva.template import template_points
@@ -44,7 +45,7 @@ def background(
     """Plain studio gradient, tinted texture or clutter, planar (3, S, S) float32."""
     size = banks.size
     tex = crop(banks.background, rng, size)
-    angle = rng.uniform(0, 2 * np.pi)
+    angle = uniform(rng, 0, 2 * np.pi)
     if scene.background == 2:
         return tex.copy()
     c1 = draw.planar(scene.background_colour)
