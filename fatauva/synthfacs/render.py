@@ -95,13 +95,10 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
     skin = surroundings.skin_colour(params)
 
     img = surroundings.background(sc, bank, rng, grid)
-    lit = np.zeros((size, size), np.float32)
-    back = surroundings.hair(img, params, geo, hair_tex, back=True)
-    if back is not None:
-        np.maximum(lit, back, out=lit)
-    np.maximum(lit, surroundings.ears_neck_clothes(img, params, geo, skin), out=lit)
-    face = surroundings.face_skin(img, params, geo, skin, skin_tex)
-    np.maximum(lit, face, out=lit)
+    lit = np.zeros((size, size), np.float32)  # what the lighting acts on: head, hair, neck
+    surroundings.hair(img, params, geo, hair_tex, back=True, lit=lit)
+    surroundings.ears_neck_clothes(img, params, geo, skin, lit)
+    face = surroundings.face_skin(img, params, geo, skin, skin_tex, lit)
     face_parts.folds(img, params, geo)
     face_parts.paint_nostrils(img, geo, skin)
     brow_colour = np.asarray(tr.hair_colour, np.float32) * (0.55 if sum(tr.hair_colour) / 3 > 0.35 else 0.85)
@@ -113,20 +110,18 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
     surroundings.beard(img, params, geo, skin_tex)
     face_parts.paint_mouth(img, params, geo.mouth)
     surroundings.glasses(img, params, geo)
-    cap = surroundings.hair(img, params, geo, hair_tex, back=False)
-    if cap is not None:
-        np.maximum(lit, cap, out=lit)
+    surroundings.hair(img, params, geo, hair_tex, back=False, lit=lit)
 
     head = pose.head_depth_grid(tr, size)
     z = shading.height_field(params, geo, head, grid)
-    x0, y0, x1, y1 = face_box = bbox(geo.outline, size)  # the face's coverage is 0 outside it
+    x0, y0, x1, y1 = face_box = bbox(geo.outline, size)  # where face_skin drew the face
     diffuse, spec = shading.shade(z, params, 18.0, face_box)
     factor = diffuse - 1.0
     factor *= lit
     factor += 1.0
     img *= factor
     img *= planar(sc.light_colour)
-    spec *= face[y0:y1, x0:x1]
+    spec *= face
     spec *= 0.08 + 0.1 * (1 - tr.blemish)
     img[:, y0:y1, x0:x1] += spec
 

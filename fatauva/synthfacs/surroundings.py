@@ -77,17 +77,25 @@ def head_arc(geo: FaceGeometry, below: float, grow: float) -> np.ndarray:
     return o[idx]
 
 
+def raise_lit(lit: np.ndarray, box: tuple[int, int, int, int], coverage: np.ndarray) -> None:
+    """In place: `lit` (S, S), the coverage the lighting acts on, raised to `coverage` (the shape
+    of `box`) inside `box`; a part covers nothing outside its box."""
+    x0, y0, x1, y1 = box
+    region = lit[y0:y1, x0:x1]
+    np.maximum(region, coverage, out=region)
+
+
 def hair(
-    img: np.ndarray, params: FaceParams, geo: FaceGeometry, tex: np.ndarray, back: bool
-) -> np.ndarray | None:
-    """Hair behind the head (`back`, long styles) or the cap in front. Returns its coverage
-    (S, S) so the caller can light it, or None when there is no hair."""
+    img: np.ndarray, params: FaceParams, geo: FaceGeometry, tex: np.ndarray, back: bool, lit: np.ndarray
+) -> None:
+    """Hair behind the head (`back`, long styles) or the cap in front; `lit` is raised to its
+    coverage so the caller can light it."""
     tr, s = params.traits, float(geo.size)
     style = tr.hair_style
     colour = draw.planar(tr.hair_colour)
     if back:
         if style != 2:
-            return None
+            return
         arc = head_arc(geo, 0.38, 0.09)
         w = geo.cheek_half_width / s + 0.09
         poly = np.concatenate([[[0.5 * s - w * s, 1.05 * s]], arc, [[0.5 * s + w * s, 1.05 * s]]])
@@ -96,15 +104,14 @@ def hair(
         poly = np.concatenate([arc, _hairline(geo, style)[::-1]])
     box = bbox(poly, geo.size)
     if box is None:
-        return None
+        return
     x0, y0, x1, y1 = box
     a = draw.soften(poly_alpha([poly], box), 3, 0.8 * s / 112)
     density = 0.45 if style == 0 else 1.0
     shine = 1.0 + 0.18 * tex[y0:y1, x0:x1]
-    blend(img, box, a * density, colour * shine)
-    cover = np.zeros((geo.size, geo.size), np.float32)
-    cover[y0:y1, x0:x1] = a * density
-    return cover
+    cover = a * density
+    blend(img, box, cover, colour * shine)
+    raise_lit(lit, box, cover)
 
 
 def _hairline(geo: FaceGeometry, style: int) -> np.ndarray:
@@ -150,32 +157,35 @@ SHIRT = np.array(
 
 
 @lru_cache(maxsize=4)
-def _neck_and_shirt(size: int) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray]:
-    """Neck coverage (S, S), shirt box and shirt coverage: the same for every face, drawn once."""
+def _neck_and_shirt(
+    size: int,
+) -> tuple[tuple[int, int, int, int], np.ndarray, tuple[int, int, int, int], np.ndarray]:
+    """Neck box and coverage, shirt box and coverage: the same for every face, drawn once."""
     neck, shirt = NECK * size, SHIRT * size
-    a_neck = np.zeros((size, size), np.float32)
     nb = bbox(neck, size)
-    a_neck[nb[1] : nb[3], nb[0] : nb[2]] = poly_alpha([neck], nb)
+    a_neck = poly_alpha([neck], nb)
     sb = bbox(shirt, size)
     a_shirt = poly_alpha([shirt], sb)
     a_neck.setflags(write=False)
     a_shirt.setflags(write=False)
-    return a_neck, sb, a_shirt
+    return nb, a_neck, sb, a_shirt
 
 
-def ears_neck_clothes(img: np.ndarray, params: FaceParams, geo: FaceGeometry, skin: np.ndarray) -> np.ndarray:
-    """Ears, neck with the chin's shadow, shoulders in clothes. Returns the lit coverage (S, S)."""
+def ears_neck_clothes(
+    img: np.ndarray, params: FaceParams, geo: FaceGeometry, skin: np.ndarray, lit: np.ndarray
+) -> None:
+    """Ears, neck with the chin's shadow, shoulders in clothes; `lit` is raised to the coverage
+    of neck and ears (the clothes are not lit)."""
     s = float(geo.size)
     wc = geo.cheek_half_width
-    a_neck, sb, a_shirt = _neck_and_shirt(geo.size)
-    nb = bbox(NECK * s, geo.size)
-    blend(img, nb, a_neck[nb[1] : nb[3], nb[0] : nb[2]], skin * 0.82)
+    nb, a_neck, sb, a_shirt = _neck_and_shirt(geo.size)
+    blend(img, nb, a_neck, skin * 0.82)
     shadow_c = np.array([0.5 * s, geo.chin_y + 0.012 * s])
     box = bbox(np.array([shadow_c - [0.17 * s, 0.05 * s], shadow_c + [0.17 * s, 0.05 * s]]), geo.size, 0)
     if box is not None:
         a = draw.ellipse_alpha(shadow_c, (0.16 * s, 0.045 * s), 0, box)
         draw.scale_region(img, box, draw.soften(a, 5, 1.5 * s / 112), 0.6)
-    lit = a_neck.copy()
+    raise_lit(lit, nb, a_neck)
     for side in (-1, 1):
         c = np.array([0.5 * s + side * (wc - 0.004 * s), 0.47 * s])
         box = bbox(np.array([c - [0.05 * s, 0.09 * s], c + [0.05 * s, 0.09 * s]]), geo.size, 0)
@@ -185,17 +195,15 @@ def ears_neck_clothes(img: np.ndarray, params: FaceParams, geo: FaceGeometry, sk
         blend(img, box, a, skin * 0.95)
         inner = draw.ellipse_alpha(c + [side * 0.008 * s, 0], (0.016 * s, 0.05 * s), 0, box)
         blend(img, box, inner * 0.4, skin * 0.6)
-        x0, y0, x1, y1 = box
-        lit[y0:y1, x0:x1] = np.maximum(lit[y0:y1, x0:x1], a)
+        raise_lit(lit, box, a)
     blend(img, sb, a_shirt, params.scene.clothing_colour)
-    return lit
 
 
 def face_skin(
-    img: np.ndarray, params: FaceParams, geo: FaceGeometry, skin: np.ndarray, tex: np.ndarray
+    img: np.ndarray, params: FaceParams, geo: FaceGeometry, skin: np.ndarray, tex: np.ndarray, lit: np.ndarray
 ) -> np.ndarray:
-    """Skin inside the face outline: base tone, texture, blush, darker eye surroundings.
-    Returns the face coverage (S, S)."""
+    """Skin inside the face outline: base tone, texture, blush, darker eye surroundings; `lit` is
+    raised to the face's coverage. Returns that coverage inside `bbox(geo.outline, S)`."""
     tr, s = params.traits, float(geo.size)
     box = bbox(geo.outline, geo.size)
     x0, y0, x1, y1 = box
@@ -211,9 +219,9 @@ def face_skin(
     shade = grain * tex[y0:y1, x0:x1] - 0.12 * dark
     shade += 1.0
     albedo = draw.planar(skin) * shade + red * draw.planar([0.05, -0.035, -0.03])
-    a = np.zeros((geo.size, geo.size), np.float32)
-    a[y0:y1, x0:x1] = poly_alpha([geo.outline], box)
-    blend(img, box, a[y0:y1, x0:x1], albedo)
+    a = poly_alpha([geo.outline], box)
+    blend(img, box, a, albedo)
+    raise_lit(lit, box, a)
     return a
 
 
