@@ -116,7 +116,8 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
     z = shading.height_field(params, geo, head, grid)
     x0, y0, x1, y1 = face_box = bbox(geo.outline, size)  # where face_skin drew the face
     diffuse, spec = shading.shade(z, params, 18.0, face_box)
-    factor = diffuse - 1.0
+    factor = diffuse  # 1 + (diffuse - 1) * lit, in diffuse's buffer
+    factor -= 1.0
     factor *= lit
     factor += 1.0
     img *= factor

@@ -40,7 +40,11 @@ def height_field(
     tr, au, s = params.traits, params.au, float(geo.size)
     u2 = np.square((grid[0][:1] - 0.5 * s) * np.float32(1.0 / (geo.cheek_half_width * 1.12)))
     v2 = np.square((grid[1][:, :1] - 0.45 * s) * np.float32(1.0 / (0.62 * s)))  # rim outside face, neck
-    z = base + np.float32(0.1 * s) * np.sqrt(np.maximum(1.0 - u2 - v2, 0.0))
+    # base + 0.1 s sqrt(max(1 - u2 - v2, 0)), evaluated in place in one (S, S) buffer
+    z = 1.0 - u2 - v2
+    np.sqrt(np.maximum(z, 0.0, out=z), out=z)
+    z *= np.float32(0.1 * s)
+    np.add(base, z, out=z)
     z += _static_relief(geo.size, bool(tr.male))
     for eye in geo.eyes:
         cx, cy = eye.centre
@@ -82,15 +86,33 @@ def shade(
     sc = params.scene
     zx = cv2.Sobel(z, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
     zy = cv2.Sobel(z, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
-    inv = 1.0 / np.sqrt(zx * zx + zy * zy + 1.0)
+    # The formulas in comments, evaluated in the same order into few (S, S) buffers.
+    # inv = 1 / sqrt(zx^2 + zy^2 + 1)
+    inv = zx * zx
+    inv += zy * zy
+    inv += 1.0
+    np.divide(1.0, np.sqrt(inv, out=inv), out=inv)
     lx, ly, lz = light_vector(params)
-    ndotl = (lz - lx * zx - ly * zy) * inv
+    # diffuse = (ambient + strength * max((lz - lx zx - ly zy) inv, 0)) / flat
+    diffuse = lx * zx
+    np.subtract(lz, diffuse, out=diffuse)
+    diffuse -= ly * zy
+    diffuse *= inv
+    np.maximum(diffuse, 0.0, out=diffuse)
+    diffuse *= sc.light_strength
+    diffuse += sc.ambient
     flat = sc.ambient + sc.light_strength * lz
-    diffuse = (sc.ambient + sc.light_strength * np.maximum(ndotl, 0.0)) * (1.0 / flat)
+    diffuse *= 1.0 / flat
     hx, hy, hz = lx, ly, lz + 1.0
     hn = 1.0 / np.sqrt(hx * hx + hy * hy + hz * hz)
     x0, y0, x1, y1 = box
     zx, zy, inv = zx[y0:y1, x0:x1], zy[y0:y1, x0:x1], inv[y0:y1, x0:x1]
-    ndoth = np.maximum((hz - hx * zx - hy * zy) * inv * hn, 0.0)
-    spec = np.power(ndoth, shininess) * sc.light_strength
-    return diffuse.astype(np.float32, copy=False), spec.astype(np.float32, copy=False)
+    # spec = strength * max((hz - hx zx - hy zy) inv hn, 0) ^ shininess
+    ndoth = hx * zx
+    np.subtract(hz, ndoth, out=ndoth)
+    ndoth -= hy * zy
+    ndoth *= inv
+    ndoth *= hn
+    spec = np.power(np.maximum(ndoth, 0.0, out=ndoth), shininess)
+    spec *= sc.light_strength
+    return diffuse, spec
