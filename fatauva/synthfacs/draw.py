@@ -20,6 +20,20 @@ def fixed(points: np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(points, np.float32) * ONE).astype(np.int32)
 
 
+def fixed_lines(lines: list[np.ndarray]) -> list[np.ndarray]:
+    """`[fixed(p) for p in lines]` converting all their points at once: four array operations in
+    all instead of four a line. Same values: float32 points concatenated with float64 ones come
+    back to float32 exactly."""
+    if len(lines) == 1:
+        return [fixed(lines[0])]
+    points = fixed(np.concatenate(lines))
+    out, start = [], 0
+    for p in lines:
+        out.append(points[start : start + len(p)])
+        start += len(p)
+    return out
+
+
 def bbox(points: np.ndarray, size: int, margin: float = 2.0) -> tuple[int, int, int, int] | None:
     """Integer box (x0, y0, x1, y1) around points, clipped to the image; None if empty."""
     p = np.asarray(points, np.float32).reshape(-1, 2)

@@ -26,29 +26,38 @@ def age_k(params: FaceParams) -> float:
     return min(max((params.traits.age - 28.0) / 40.0, 0.0), 1.0)
 
 
-def crease(canvas: np.ndarray, lines: list[np.ndarray], depth: float, width: float) -> None:
-    """Draw a fold or wrinkle of given depth (0..0.8, fraction of light it takes) and width (px)
-    on the (S, S) uint8 crease canvas; `folds` then darkens the albedo by it once."""
+Crease = tuple[list[np.ndarray], int, int]  # polylines, 8-bit darkness, thickness (px)
+
+
+def crease(creases: list[Crease], lines: list[np.ndarray], depth: float, width: float) -> None:
+    """Add a fold or wrinkle of given depth (0..0.8, fraction of light it takes) and width (px)
+    to `creases`; `folds` draws them on its (S, S) uint8 crease canvas, then darkens the albedo
+    by it once."""
     if depth <= 0.002:
         return
     value = int(round(255 * min(depth, 0.8) * min(width, 1.0)))
-    cv2.polylines(
-        canvas,
-        [draw.fixed(p) for p in lines],
-        False,
-        value,
-        max(int(round(width)), 1),
-        cv2.LINE_AA,
-        draw.SHIFT,
-    )
+    creases.append((lines, value, max(int(round(width)), 1)))
+
+
+def draw_creases(canvas: np.ndarray, creases: list[Crease]) -> None:
+    """Draw `creases` on `canvas` in the order they were added (an anti-aliased line blends into
+    what is drawn before it), the points of all of them converted to fixed point at once."""
+    if not creases:
+        return
+    points = draw.fixed_lines([p for lines, _, _ in creases for p in lines])
+    start = 0
+    for lines, value, thickness in creases:
+        polylines = points[start : start + len(lines)]
+        cv2.polylines(canvas, polylines, False, value, thickness, cv2.LINE_AA, draw.SHIFT)
+        start += len(lines)
 
 
 def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
     """All skin folds and wrinkles, static (age) and AU-driven."""
     au, s, k = params.au, float(geo.size), age_k(params)
     px = s / 112.0
-    canvas = np.zeros((geo.size, geo.size), np.uint8)
-    _forehead(canvas, params, geo, k, px)
+    creases: list[Crease] = []
+    _forehead(creases, params, geo, k, px)
     tp = template_points(geo.size)
     a12 = au[12] / 5
     for i, side in enumerate((-1, 1)):
@@ -58,19 +67,19 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
             np.array([outer + [side * 0.012 * s, d * 0.012 * s], outer + [side * 0.045 * s, d * 0.03 * s]])
             for d in (-0.6, 0.3, 1.1)
         ]
-        crease(canvas, feet, 0.04 * au[6] + 0.3 * k, 0.9 * px)
+        crease(creases, feet, 0.04 * au[6] + 0.3 * k, 0.9 * px)
         furrow = eye.lower * [1, 1] + [0, eye.height_low + 0.022 * s]
-        crease(canvas, [furrow[3:-2]], 0.035 * au[6] + 0.2 * k, 1.2 * px)
-        crease(canvas, [eye.crease], 0.22 + 0.1 * k, 1.0 * px)
+        crease(creases, [furrow[3:-2]], 0.035 * au[6] + 0.2 * k, 1.2 * px)
+        crease(creases, [eye.crease], 0.22 + 0.1 * k, 1.0 * px)
         lid_bulge = eye.lower[2:-2] + [0, 0.011 * s]  # AU7: the tightened lower lid bunches up
-        crease(canvas, [lid_bulge], 0.08 * au[7], 1.2 * px)
+        crease(creases, [lid_bulge], 0.08 * au[7], 1.2 * px)
         wing = geo.nostrils[i] + [side * 0.016 * s, -0.006 * s]
         corner0 = tp[3 + i] + [side * 0.028 * s * a12, -0.034 * s * a12]
         end = corner0 + [side * 0.02 * s, 0.025 * s]
         mid = 0.5 * (wing + end) + [side * (0.014 + 0.012 * a12) * s, -0.004 * s]
         fold = draw.catmull_rom(np.array([wing, mid, end]), samples=6)
         rest = 0.02 + 0.12 * params.traits.folds + 0.1 * k
-        crease(canvas, [fold], rest + 0.035 * au[12] + 0.035 * au[10], (1.6 + 0.6 * a12) * px)
+        crease(creases, [fold], rest + 0.035 * au[12] + 0.035 * au[10], (1.6 + 0.6 * a12) * px)
         alar = np.array(
             [
                 geo.nostrils[i] + [side * 0.004 * s, -0.016 * s],
@@ -78,20 +87,22 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
                 geo.nostrils[i] + [side * 0.008 * s, 0.004 * s],
             ]
         )
-        crease(canvas, [draw.catmull_rom(alar, 4)], 0.1, 0.9 * px)
+        crease(creases, [draw.catmull_rom(alar, 4)], 0.1, 0.9 * px)
         corner15 = tp[3 + i] + [0, 0.022 * s * au[15] / 5]
         marionette = np.array(
             [corner15 + [side * 0.006 * s, 0.012 * s], corner15 + [side * 0.018 * s, 0.055 * s]]
         )
-        crease(canvas, [marionette], 0.08 * au[15] + 0.08 * k + 0.06 * params.traits.folds, 1.1 * px)
+        crease(creases, [marionette], 0.08 * au[15] + 0.08 * k + 0.06 * params.traits.folds, 1.1 * px)
     m = geo.mouth
     sulcus = m.lower_bottom[4:-4] + [0, 0.014 * s]
-    crease(canvas, [sulcus], 0.06 + 0.07 * au[17], 1.4 * px)
+    crease(creases, [sulcus], 0.06 + 0.07 * au[17], 1.4 * px)
     if au[23] > 0:  # tightened lips pucker their borders into short vertical lines
         up, down = np.array([0, -0.018 * s]), np.array([0, 0.014 * s])
         lines = [np.array([m.upper_top[i] + up, m.upper_top[i] - 0.3 * up]) for i in PERIORAL]
         lines += [np.array([m.lower_bottom[i] - 0.35 * down, m.lower_bottom[i] + down]) for i in PERIORAL]
-        crease(canvas, lines, 0.12 * au[23], 1.0 * px)
+        crease(creases, lines, 0.12 * au[23], 1.0 * px)
+    canvas = np.zeros((geo.size, geo.size), np.uint8)
+    draw_creases(canvas, creases)
     # Blur and darken only around what was drawn: a 2 px margin of zeros holds the 3x3 kernel,
     # so the result equals the whole-canvas blur, at a third of the pixels.
     x, y, w, h = cv2.boundingRect(canvas)
@@ -102,7 +113,7 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
     _chin_dimpling(img, params, geo)
 
 
-def _forehead(canvas: np.ndarray, params: FaceParams, geo: FaceGeometry, k: float, px: float) -> None:
+def _forehead(creases: list[Crease], params: FaceParams, geo: FaceGeometry, k: float, px: float) -> None:
     """Horizontal forehead lines: age across the forehead, AU1 in the middle, AU2 at the sides."""
     au, s = params.au, float(geo.size)
     left, right = geo.brows
@@ -111,18 +122,18 @@ def _forehead(canvas: np.ndarray, params: FaceParams, geo: FaceGeometry, k: floa
     if k > 0.03:
         xs = np.linspace(0.33 * s, 0.67 * s, 9)
         lines = [xy(xs, y + np.sin(xs / s * 9 + j) * 0.004 * s) for j, y in enumerate(rows)]
-        crease(canvas, lines, 0.25 * k, 1.0 * px)
+        crease(creases, lines, 0.25 * k, 1.0 * px)
     if au[1] > 0:
         mid = np.linspace(left.centre[5, 0], right.centre[5, 0], 7)
         bend = np.sin(mid / s * 7) * 0.003 * s
-        crease(canvas, [xy(mid, y - bend) for y in rows], 0.05 * au[1], 1.1 * px)
+        crease(creases, [xy(mid, y - bend) for y in rows], 0.05 * au[1], 1.1 * px)
     if au[2] > 0:
         lines = []
         for brow in (left, right):
             xs2 = np.linspace(brow.centre[7, 0], brow.centre[-1, 0], 5)
             rise = 0.004 * s * np.linspace(0.0, 1.0, 5)
             lines += [xy(xs2, y + rise) for y in rows]
-        crease(canvas, lines, 0.05 * au[2], 1.1 * px)
+        crease(creases, lines, 0.05 * au[2], 1.1 * px)
     if au[4] > 0:
         glabella = [
             np.array(
@@ -133,7 +144,7 @@ def _forehead(canvas: np.ndarray, params: FaceParams, geo: FaceGeometry, k: floa
             )
             for d in (-1, 1)
         ]
-        crease(canvas, glabella, 0.1 * au[4], 1.3 * px)
+        crease(creases, glabella, 0.1 * au[4], 1.3 * px)
 
 
 def _chin_dimpling(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
