@@ -58,13 +58,18 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
     px = s / 112.0
     creases: list[Crease] = []
     _forehead(creases, params, geo, k, px)
-    tp = template_points(geo.size)
+    # Points as Python floats: the same float64 values that float32 points plus offset lists give,
+    # without an array operation for each point.
+    tp = template_points(geo.size).tolist()
+    nostrils = geo.nostrils.tolist()
     a12 = au[12] / 5
     for i, side in enumerate((-1, 1)):
         eye = geo.eyes[i]
-        outer = eye.upper[-1]
+        ox, oy = eye.upper[-1].tolist()
         feet = [
-            np.array([outer + [side * 0.012 * s, d * 0.012 * s], outer + [side * 0.045 * s, d * 0.03 * s]])
+            np.array(
+                [[ox + side * 0.012 * s, oy + d * 0.012 * s], [ox + side * 0.045 * s, oy + d * 0.03 * s]]
+            )
             for d in (-0.6, 0.3, 1.1)
         ]
         crease(creases, feet, 0.04 * au[6] + 0.3 * k, 0.9 * px)
@@ -73,24 +78,24 @@ def folds(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> None:
         crease(creases, [eye.crease], 0.22 + 0.1 * k, 1.0 * px)
         lid_bulge = eye.lower[2:-2] + [0, 0.011 * s]  # AU7: the tightened lower lid bunches up
         crease(creases, [lid_bulge], 0.08 * au[7], 1.2 * px)
-        wing = geo.nostrils[i] + [side * 0.016 * s, -0.006 * s]
-        corner0 = tp[3 + i] + [side * 0.028 * s * a12, -0.034 * s * a12]
-        end = corner0 + [side * 0.02 * s, 0.025 * s]
-        mid = 0.5 * (wing + end) + [side * (0.014 + 0.012 * a12) * s, -0.004 * s]
+        (nx, ny), (cx, cy) = nostrils[i], tp[3 + i]
+        wing = (nx + side * 0.016 * s, ny - 0.006 * s)
+        corner0 = (cx + side * 0.028 * s * a12, cy - 0.034 * s * a12)
+        end = (corner0[0] + side * 0.02 * s, corner0[1] + 0.025 * s)
+        mid = (
+            0.5 * (wing[0] + end[0]) + side * (0.014 + 0.012 * a12) * s,
+            0.5 * (wing[1] + end[1]) - 0.004 * s,
+        )
         fold = draw.catmull_rom(np.array([wing, mid, end]), samples=6)
         rest = 0.02 + 0.12 * params.traits.folds + 0.1 * k
         crease(creases, [fold], rest + 0.035 * au[12] + 0.035 * au[10], (1.6 + 0.6 * a12) * px)
         alar = np.array(
-            [
-                geo.nostrils[i] + [side * 0.004 * s, -0.016 * s],
-                wing,
-                geo.nostrils[i] + [side * 0.008 * s, 0.004 * s],
-            ]
+            [(nx + side * 0.004 * s, ny - 0.016 * s), wing, (nx + side * 0.008 * s, ny + 0.004 * s)]
         )
         crease(creases, [draw.catmull_rom(alar, 4)], 0.1, 0.9 * px)
-        corner15 = tp[3 + i] + [0, 0.022 * s * au[15] / 5]
+        y15 = cy + 0.022 * s * au[15] / 5
         marionette = np.array(
-            [corner15 + [side * 0.006 * s, 0.012 * s], corner15 + [side * 0.018 * s, 0.055 * s]]
+            [(cx + side * 0.006 * s, y15 + 0.012 * s), (cx + side * 0.018 * s, y15 + 0.055 * s)]
         )
         crease(creases, [marionette], 0.08 * au[15] + 0.08 * k + 0.06 * params.traits.folds, 1.1 * px)
     m = geo.mouth

@@ -51,13 +51,18 @@ def background(
     c1 = draw.planar(scene.background_colour)
     c2 = draw.planar(scene.background_colour2)
     cx, cy = np.float32(0.8 * np.cos(angle) / size), np.float32(0.8 * np.sin(angle) / size)
-    ramp = np.clip(
-        cx * grid[0] + cy * grid[1] + np.float32(0.5 - 0.4 * (np.cos(angle) + np.sin(angle))), 0, 1
-    )
-    gradient = c1 + (c2 - c1) * ramp
+    # ramp = clip(cx x + cy y + offset, 0, 1), gradient = c1 + (c2 - c1) ramp, in place
+    ramp = cx * grid[0]
+    ramp += cy * grid[1]
+    ramp += np.float32(0.5 - 0.4 * (np.cos(angle) + np.sin(angle)))
+    np.clip(ramp, 0, 1, out=ramp)
+    gradient = (c2 - c1) * ramp
+    gradient += c1
     if scene.background == 0:
         return gradient
-    return np.minimum(gradient * (0.5 + tex), 1.0)
+    tinted = 0.5 + tex
+    tinted *= gradient
+    return np.minimum(tinted, 1.0, out=tinted)
 
 
 def head_arc(geo: FaceGeometry, below: float, grow: float) -> np.ndarray:
@@ -347,7 +352,7 @@ def occlude(img: np.ndarray, scene: Scene, skin: np.ndarray, tex: np.ndarray) ->
 
 def camera(img: np.ndarray, scene: Scene, noise: np.ndarray) -> np.ndarray:
     """Blur, contrast / brightness, grey, sensor noise, 8-bit and JPEG: interleaved float
-    (S, S, 3) image and noise -> interleaved uint8 (S, S, 3)."""
+    (S, S, 3) image and noise -> interleaved uint8 (S, S, 3). `img` is used up (scaled in place)."""
     size = img.shape[0]
     if scene.blur > 0:
         # One 3-channel blur: the same pixels as three planar ones, in one pass.
@@ -359,7 +364,7 @@ def camera(img: np.ndarray, scene: Scene, noise: np.ndarray) -> np.ndarray:
         img = cv2.merge((grey, grey, grey))
     # contrast about mid-grey, brightness, then 8-bit with rounding: one scale and one offset
     gain = np.float32(255.0 * scene.contrast)
-    img = img * gain
+    img *= gain
     img += np.float32(255.0 * (0.5 - 0.5 * scene.contrast + scene.brightness) + 0.5)
     if scene.noise > 0:
         img += noise * np.float32(255.0 * scene.noise)
