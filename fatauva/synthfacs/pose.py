@@ -27,9 +27,10 @@ def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     """3x3 rotation from angles in degrees (read-only: cached, as the warp and the landmark
     projection of a face both need it)."""
     y, p, r = np.deg2rad([yaw, pitch, roll])
-    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
-    rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
-    rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    cy, sy, cp, sp, cr, sr = np.cos(y), np.sin(y), np.cos(p), np.sin(p), np.cos(r), np.sin(r)
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
+    rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
     r = rz @ rx @ ry
     r.setflags(write=False)
     return r
@@ -38,16 +39,17 @@ def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
 def head_depth(x: np.ndarray, y: np.ndarray, traits: Traits, size: int) -> np.ndarray:
     """Depth (px) of the head surface at frontal pixel coordinates x, y (any equal shapes)."""
     s = float(size)
-    u = (x / s - CENTRE[0]) / RADII[0]
-    v = (y / s - CENTRE[1]) / RADII[1]
+    xs, ys = x / s, y / s  # crop units, each computed once
+    u = (xs - CENTRE[0]) / RADII[0]
+    v = (ys - CENTRE[1]) / RADII[1]
     z = DEPTH * s * np.maximum(1.0 - u * u - v * v, 0.0)
     # Nose ridge: rises from the eyes (y=0.40) to the tip (y=0.56), turns under by y=0.605.
     # Slopes stay below ~1.5 so the pose warp's fixed-point iteration converges (no shear).
     # np.minimum / np.maximum, not np.clip: the same values without np.clip's Python-level
     # dispatch, which cost more than the arithmetic on the five landmarks of every face.
-    rise = np.minimum(np.maximum((y / s - 0.40) / 0.16, 0.0), 1.0)
-    fall = np.minimum(np.maximum((NOSE_END - y / s) / (NOSE_END - 0.56), 0.0), 1.0)
-    nx = (x / s - 0.5) / (0.045 + 0.006 * traits.nose_width)
+    rise = np.minimum(np.maximum((ys - 0.40) / 0.16, 0.0), 1.0)
+    fall = np.minimum(np.maximum((NOSE_END - ys) / (NOSE_END - 0.56), 0.0), 1.0)
+    nx = (xs - 0.5) / (0.045 + 0.006 * traits.nose_width)
     z = z + 0.04 * s * rise**1.5 * fall * np.square(np.maximum(1.0 - nx * nx, 0.0))
     return z.astype(np.float32)
 
