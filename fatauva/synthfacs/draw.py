@@ -47,6 +47,20 @@ def bbox(points: np.ndarray, size: int, margin: float = 2.0) -> tuple[int, int, 
     return x0, y0, x1, y1
 
 
+def box_around(
+    cx: float, cy: float, half_w: float, half_h: float, size: int
+) -> tuple[int, int, int, int] | None:
+    """`bbox` of the corners (cx -+ half_w, cy -+ half_h) with no margin (half sizes >= 0), from
+    Python floats: the same float32 corners and box without building and reducing arrays."""
+    x0 = max(math.floor(np.float32(cx - half_w)), 0)
+    y0 = max(math.floor(np.float32(cy - half_h)), 0)
+    x1 = min(math.ceil(np.float32(cx + half_w)) + 1, size)
+    y1 = min(math.ceil(np.float32(cy + half_h)) + 1, size)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1
+
+
 def poly_alpha(polys: list[np.ndarray], box: tuple[int, int, int, int]) -> np.ndarray:
     """Coverage in [0, 1] of filled polygons inside `box`, shape (y1-y0, x1-x0) float32."""
     x0, y0, x1, y1 = box
@@ -56,15 +70,24 @@ def poly_alpha(polys: list[np.ndarray], box: tuple[int, int, int, int]) -> np.nd
     return a.astype(np.float32) * (1.0 / 255.0)
 
 
+def _fixed_offset(v: float, origin: int) -> int:
+    """`fixed` of one coordinate relative to a box corner, float32(v) - origin in float32, as a
+    Python int (Python rounds half to even, as np.rint does)."""
+    return round(float(np.float32(v) - np.float32(origin)) * ONE)
+
+
 def ellipse_alpha(
-    centre: np.ndarray, axes: tuple[float, float], angle: float, box: tuple[int, int, int, int]
+    centre: np.ndarray | tuple[float, float],
+    axes: tuple[float, float],
+    angle: float,
+    box: tuple[int, int, int, int],
 ) -> np.ndarray:
     """Coverage of a filled ellipse inside `box` (angle in degrees)."""
     x0, y0, x1, y1 = box
     a = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    c = fixed(np.asarray(centre, np.float32) - np.array([x0, y0], np.float32))
+    c = (_fixed_offset(centre[0], x0), _fixed_offset(centre[1], y0))
     ax = (max(int(round(axes[0] * ONE)), 1), max(int(round(axes[1] * ONE)), 1))
-    cv2.ellipse(a, (int(c[0]), int(c[1])), ax, angle, 0, 360, 255, -1, cv2.LINE_AA, SHIFT)
+    cv2.ellipse(a, c, ax, angle, 0, 360, 255, -1, cv2.LINE_AA, SHIFT)
     return a.astype(np.float32) * (1.0 / 255.0)
 
 

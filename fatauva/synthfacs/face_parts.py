@@ -158,8 +158,8 @@ def _chin_dimpling(img: np.ndarray, params: FaceParams, geo: FaceGeometry) -> No
     if a17 <= 0:
         return
     s = float(geo.size)
-    centre = np.array([0.5 * s, geo.chin_y - 0.05 * s])
-    box = bbox(np.array([centre - [0.06 * s, 0.035 * s], centre + [0.06 * s, 0.035 * s]]), geo.size, 0)
+    centre = (0.5 * s, geo.chin_y - 0.05 * s)
+    box = draw.box_around(*centre, 0.06 * s, 0.035 * s, geo.size)
     if box is None:
         return
     a = draw.ellipse_alpha(centre, (0.055 * s, 0.03 * s), 0.0, box)
@@ -228,14 +228,16 @@ def paint_brow(
 def paint_nostrils(img: np.ndarray, geo: FaceGeometry, skin: np.ndarray) -> None:
     """Nostrils and the shadow under the nose tip."""
     s = float(geo.size)
-    tip = geo.nose_tip + [0.0, 0.018 * s]
-    box = bbox(np.array([tip - 0.04 * s, tip + 0.04 * s]), geo.size, 0)
+    tx, ty = geo.nose_tip.tolist()
+    tip = (tx, ty + 0.018 * s)
+    box = draw.box_around(*tip, 0.04 * s, 0.04 * s, geo.size)
     if box is not None:
         a = draw.soften(draw.ellipse_alpha(tip, (0.032 * s, 0.009 * s), 0.0, box), 5, 1.2 * s / 112)
         scale_region(img, box, a, 0.84)
     for i, side in enumerate((-1, 1)):
-        c = geo.nostrils[i] + [-side * 0.006 * s, 0.0]
-        box = bbox(np.array([c - 0.02 * s, c + 0.02 * s]), geo.size, 0)
+        nx, ny = geo.nostrils[i].tolist()
+        c = (nx - side * 0.006 * s, ny)
+        box = draw.box_around(*c, 0.02 * s, 0.02 * s, geo.size)
         if box is None:
             continue
         a = draw.ellipse_alpha(c, (0.009 * s, 0.0045 * s), side * 20.0, box)

@@ -16,7 +16,7 @@ import numpy as np
 from fatauva.synthfacs import emotions, face_parts, masks, pose, shading, surroundings
 from fatauva.synthfacs.attributes import PRESENT_MIN, attribute_vector
 from fatauva.synthfacs.banks import banks
-from fatauva.synthfacs.draw import bbox, planar
+from fatauva.synthfacs.draw import planar
 from fatauva.synthfacs.geometry import build
 from fatauva.synthfacs.params import FaceParams
 from fatauva.topology import AUS
@@ -98,7 +98,7 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
     lit = np.zeros((size, size), np.float32)  # what the lighting acts on: head, hair, neck
     surroundings.hair(img, params, geo, hair_tex, back=True, lit=lit)
     surroundings.ears_neck_clothes(img, params, geo, skin, lit)
-    face = surroundings.face_skin(img, params, geo, skin, skin_tex, lit)
+    face_box, face = surroundings.face_skin(img, params, geo, skin, skin_tex, lit)
     face_parts.folds(img, params, geo)
     face_parts.paint_nostrils(img, geo, skin)
     brow_colour = np.asarray(tr.hair_colour, np.float32) * (0.55 if sum(tr.hair_colour) / 3 > 0.35 else 0.85)
@@ -114,7 +114,7 @@ def render(params: FaceParams, size: int = 112, with_masks: bool = True) -> Synt
 
     head = pose.head_depth_grid(tr, size)
     z = shading.height_field(params, geo, head, grid)
-    x0, y0, x1, y1 = face_box = bbox(geo.outline, size)  # where face_skin drew the face
+    x0, y0, x1, y1 = face_box  # highlights only where face_skin drew the face
     diffuse, spec = shading.shade(z, params, 18.0, face_box)
     factor = diffuse  # 1 + (diffuse - 1) * lit, in diffuse's buffer
     factor -= 1.0

@@ -185,20 +185,20 @@ def ears_neck_clothes(
     wc = geo.cheek_half_width
     nb, a_neck, sb, a_shirt = _neck_and_shirt(geo.size)
     blend(img, nb, a_neck, skin * 0.82)
-    shadow_c = np.array([0.5 * s, geo.chin_y + 0.012 * s])
-    box = bbox(np.array([shadow_c - [0.17 * s, 0.05 * s], shadow_c + [0.17 * s, 0.05 * s]]), geo.size, 0)
+    shadow_c = (0.5 * s, geo.chin_y + 0.012 * s)
+    box = draw.box_around(*shadow_c, 0.17 * s, 0.05 * s, geo.size)
     if box is not None:
         a = draw.ellipse_alpha(shadow_c, (0.16 * s, 0.045 * s), 0, box)
         draw.scale_region(img, box, draw.soften(a, 5, 1.5 * s / 112), 0.6)
     raise_lit(lit, nb, a_neck)
     for side in (-1, 1):
-        c = np.array([0.5 * s + side * (wc - 0.004 * s), 0.47 * s])
-        box = bbox(np.array([c - [0.05 * s, 0.09 * s], c + [0.05 * s, 0.09 * s]]), geo.size, 0)
+        c = (0.5 * s + side * (wc - 0.004 * s), 0.47 * s)
+        box = draw.box_around(*c, 0.05 * s, 0.09 * s, geo.size)
         if box is None:
             continue
         a = draw.ellipse_alpha(c, (0.035 * s, 0.075 * s), side * -8.0, box)
         blend(img, box, a, skin * 0.95)
-        inner = draw.ellipse_alpha(c + [side * 0.008 * s, 0], (0.016 * s, 0.05 * s), 0, box)
+        inner = draw.ellipse_alpha((c[0] + side * 0.008 * s, c[1]), (0.016 * s, 0.05 * s), 0, box)
         blend(img, box, inner * 0.4, skin * 0.6)
         raise_lit(lit, box, a)
     blend(img, sb, a_shirt, params.scene.clothing_colour)
@@ -206,9 +206,10 @@ def ears_neck_clothes(
 
 def face_skin(
     img: np.ndarray, params: FaceParams, geo: FaceGeometry, skin: np.ndarray, tex: np.ndarray, lit: np.ndarray
-) -> np.ndarray:
+) -> tuple[tuple[int, int, int, int], np.ndarray]:
     """Skin inside the face outline: base tone, texture, blush, darker eye surroundings; `lit` is
-    raised to the face's coverage. Returns that coverage inside `bbox(geo.outline, S)`."""
+    raised to the face's coverage. Returns the face's box, `bbox(geo.outline, S)`, and its
+    coverage inside that box (none outside)."""
     tr, s = params.traits, float(geo.size)
     box = bbox(geo.outline, geo.size)
     x0, y0, x1, y1 = box
@@ -227,7 +228,7 @@ def face_skin(
     a = poly_alpha([geo.outline], box)
     blend(img, box, a, albedo)
     raise_lit(lit, box, a)
-    return a
+    return box, a
 
 
 def beard(img: np.ndarray, params: FaceParams, geo: FaceGeometry, tex: np.ndarray) -> None:
@@ -321,7 +322,7 @@ def occlude(img: np.ndarray, scene: Scene, skin: np.ndarray, tex: np.ndarray) ->
         return
     size = img.shape[-1]
     cx, cy, w, h = (v * size for v in scene.occlusion_box)
-    box = bbox(np.array([[cx - w, cy - h], [cx + w, cy + h]]), size, 0)
+    box = draw.box_around(cx, cy, w, h, size)
     if box is None:
         return
     c = np.array([cx, cy])
