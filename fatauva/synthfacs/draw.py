@@ -13,6 +13,13 @@ import numpy as np
 
 SHIFT = 4
 ONE = float(1 << SHIFT)
+_COUNT = np.arange(1024, dtype=np.float32)  # shared by `count`: read-only
+_COUNT.setflags(write=False)
+
+
+def count(lo: int, hi: int) -> np.ndarray:
+    """float32 lo, lo + 1, .., hi - 1 (np.arange's values; a read-only view when hi <= 1024)."""
+    return _COUNT[lo:hi] if hi <= _COUNT.size else np.arange(lo, hi, dtype=np.float32)
 
 
 def fixed(points: np.ndarray) -> np.ndarray:
@@ -157,8 +164,8 @@ def add_bump(z: np.ndarray, centre, radii, amp: float) -> None:
     y0, y1 = max(int(cy - ry), 0), min(int(cy + ry) + 2, h)
     if x1 <= x0 or y1 <= y0:
         return
-    xs = (np.arange(x0, x1, dtype=np.float32) - np.float32(cx)) * np.float32(1.0 / rx)
-    ys = (np.arange(y0, y1, dtype=np.float32) - np.float32(cy)) * np.float32(1.0 / ry)
+    xs = (count(x0, x1) - np.float32(cx)) * np.float32(1.0 / rx)
+    ys = (count(y0, y1) - np.float32(cy)) * np.float32(1.0 / ry)
     t = np.subtract.outer(np.float32(1.0) - ys * ys, xs * xs)  # 1 - r^2
     np.maximum(t, 0.0, out=t)
     t *= t

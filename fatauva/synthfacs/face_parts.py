@@ -9,6 +9,8 @@ cheek), AU15 marionette lines, AU17 chin dimpling and a deeper mentolabial furro
 lines, AU24 a firmer line where the pressed lips meet.
 """
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -185,8 +187,8 @@ def paint_eye(img: np.ndarray, params: FaceParams, eye: Eye, shadow_colour: np.n
         a_open = poly_alpha([opening], box)
         sclera = np.array([0.82, 0.79, 0.76], np.float32) * (0.9 + 0.1 * tr.blemish)
         x0, y0, x1, y1 = box
-        dx = np.arange(x0, x1, dtype=np.float32) - np.float32(eye.iris[0])
-        dy = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(eye.iris[1])
+        dx = draw.count(x0, x1) - np.float32(eye.iris[0])
+        dy = draw.count(y0, y1)[:, None] - np.float32(eye.iris[1])
         r = np.sqrt(dx * dx + dy * dy) * np.float32(1.0 / eye.iris_r)  # radius in iris radii
         # One radial profile: iris disc with a darker limbal ring, pupil, anti-aliased edges.
         iris_a = np.clip((1.0 - r) * eye.iris_r + 0.5, 0.0, 1.0)
@@ -214,15 +216,18 @@ def paint_brow(
 ) -> None:
     """An eyebrow: a tapered polygon filled with hair texture; bushier = thicker and denser."""
     px = img.shape[-1] / 112.0
-    box = bbox(np.concatenate([brow.top, brow.bottom]), img.shape[-1], margin=2 * px)
+    outline = np.concatenate([brow.top, brow.bottom[::-1]])
+    box = bbox(outline, img.shape[-1], margin=2 * px)
     if box is None:
         return
-    a = poly_alpha([np.concatenate([brow.top, brow.bottom[::-1]])], box)
-    a = draw.soften(a, 3, 0.6 * px)
+    a = draw.soften(poly_alpha([outline], box), 3, 0.6 * px)
     x0, y0, x1, y1 = box
     density = 0.55 + 0.45 * params.traits.brow_thickness
-    a = a * np.clip(density + 0.15 * hair_tex[y0:y1, x0:x1], 0.0, 1.0)
-    blend(img, box, a, colour)
+    hairs = 0.15 * hair_tex[y0:y1, x0:x1]  # a * clip(density + 0.15 tex, 0, 1), in place
+    hairs += density
+    np.clip(hairs, 0.0, 1.0, out=hairs)
+    hairs *= a
+    blend(img, box, hairs, colour)
 
 
 def paint_nostrils(img: np.ndarray, geo: FaceGeometry, skin: np.ndarray) -> None:
@@ -280,36 +285,44 @@ def paint_mouth(img: np.ndarray, params: FaceParams, m: Mouth) -> None:
 def _cavity(img: np.ndarray, box: tuple[int, int, int, int], m: Mouth, px: float) -> None:
     a_open = poly_alpha([np.concatenate([m.upper_bottom, m.lower_top[::-1]])], box)
     blend(img, box, a_open, (0.18, 0.05, 0.05))
-    s = float(img.shape[-1])
     mid = len(T) // 2
-    tongue_c = m.lower_top[mid] + [0, -0.25 * m.opening]
+    tx, ty = m.lower_top[mid].tolist()
     tongue = draw.ellipse_alpha(
-        tongue_c, (0.28 * (m.corners[1, 0] - m.corners[0, 0]), 0.3 * m.opening), 0, box
+        (tx, ty - 0.25 * m.opening), (0.28 * (m.corners[1, 0] - m.corners[0, 0]), 0.3 * m.opening), 0, box
     )
     blend(img, box, tongue * a_open * 0.8, (0.55, 0.22, 0.22))
-    depth = np.clip(np.sin(np.pi * T), 0, 1)[:, None] ** 0.35
-    teeth_h = 0.024 * s * depth
-    upper_teeth = np.concatenate(
-        [m.upper_bottom - [0, px], (m.upper_bottom + np.hstack([0 * teeth_h, teeth_h]))[::-1]]
-    )
+    teeth_h, upper_step, lower_step = _teeth(img.shape[-1])
+    upper_teeth = np.concatenate([m.upper_bottom - [0, px], (m.upper_bottom + upper_step)[::-1]])
     a_teeth = poly_alpha([upper_teeth], box) * a_open
     blend(img, box, a_teeth * 0.97, (0.92, 0.9, 0.83))
-    lower_teeth = np.concatenate(
-        [m.lower_top + np.hstack([0 * teeth_h, -0.55 * teeth_h]), (m.lower_top + [0, px])[::-1]]
-    )
+    lower_teeth = np.concatenate([m.lower_top + lower_step, (m.lower_top + [0, px])[::-1]])
     blend(img, box, poly_alpha([lower_teeth], box) * a_open * 0.75, (0.72, 0.7, 0.62))
-    gaps = [
-        np.array([m.upper_bottom[i] + [0, 0.3 * px], m.upper_bottom[i] + [0, teeth_h[i, 0]]])
-        for i in (5, 7, 9, 11)
-    ]
+    gaps = []
+    for i in (5, 7, 9, 11):
+        gx, gy = m.upper_bottom[i].tolist()
+        gaps.append(np.array([(gx, gy + 0.3 * px), (gx, gy + float(teeth_h[i, 0]))]))
     scale_region(img, box, line_alpha(gaps, 0.6 * px, box) * a_teeth, 0.88)
     scale_region(img, box, a_open * _corner_falloff(box, m), 0.45)
+
+
+TEETH_DEPTH = np.clip(np.sin(np.pi * T), 0, 1)[:, None] ** 0.35  # teeth height along the lips (K, 1)
+
+
+@lru_cache(maxsize=4)
+def _teeth(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Teeth heights (K, 1) px at `size` and the (K, 2) steps from the upper lip's lower edge and
+    the lower lip's upper edge to the teeth's edges (read-only: the same for every face)."""
+    teeth_h = 0.024 * size * TEETH_DEPTH
+    steps = np.hstack([0 * teeth_h, teeth_h]), np.hstack([0 * teeth_h, -0.55 * teeth_h])
+    for a in (teeth_h, *steps):
+        a.setflags(write=False)
+    return teeth_h, *steps
 
 
 def _corner_falloff(box: tuple[int, int, int, int], m: Mouth) -> np.ndarray:
     """1 near the mouth corners, 0 in the middle: the cavity darkens toward the corners."""
     x0, _, x1, _ = box
-    xs = np.arange(x0, x1, dtype=np.float32)
+    xs = draw.count(x0, x1)
     centre = 0.5 * (m.corners[0, 0] + m.corners[1, 0])
     half = max(0.5 * float(m.corners[1, 0] - m.corners[0, 0]), 1.0)
     row = np.clip((np.abs(xs - centre) / half - 0.45) / 0.55, 0, 1)

@@ -113,7 +113,8 @@ def hair(
     x0, y0, x1, y1 = box
     a = draw.soften(poly_alpha([poly], box), 3, 0.8 * s / 112)
     density = 0.45 if style == 0 else 1.0
-    shine = 1.0 + 0.18 * tex[y0:y1, x0:x1]
+    shine = 0.18 * tex[y0:y1, x0:x1]
+    shine += 1.0
     cover = a * density
     blend(img, box, cover, colour * shine)
     raise_lit(lit, box, cover)
@@ -224,7 +225,8 @@ def face_skin(
     grain = 0.02 + 0.12 * tr.blemish + 0.015 * (tr.age > 50)  # blotchy, uneven skin: not Attractive
     shade = grain * tex[y0:y1, x0:x1] - 0.12 * dark
     shade += 1.0
-    albedo = draw.planar(skin) * shade + red * draw.planar([0.05, -0.035, -0.03])
+    albedo = draw.planar(skin) * shade
+    albedo += red * draw.planar([0.05, -0.035, -0.03])
     a = poly_alpha([geo.outline], box)
     blend(img, box, a, albedo)
     raise_lit(lit, box, a)
