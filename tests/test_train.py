@@ -143,6 +143,15 @@ def test_the_card_says_when_stage_one_also_learned_aus(tmp_path):
     )
 
 
+def test_the_card_says_how_synthfacs_drew_its_aus(tmp_path):
+    assert "SynthFACS" not in trainer.trained_on(tiny_config(tmp_path))
+    independent = trainer.trained_on(tiny_config(tmp_path, "--synth_mode=independent"))
+    assert independent.endswith(
+        "SynthFACS faces drawn in its 'independent' mode "
+        "(every AU drawn on its own, not from emotion prototypes)."
+    )
+
+
 def test_the_card_says_which_stages_saw_augmented_images(tmp_path):
     cfg = tiny_config(tmp_path, "--stage1.colour_aug=0.8", "--stage1.randconv=0.5", "--stage3.randconv=0.25")
     assert trainer.trained_on(cfg) == (

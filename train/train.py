@@ -394,7 +394,17 @@ def trained_on(cfg: TrainConfig) -> str:
         data = " + ".join(f"{n} {v / total:.0%}" if len(mix) > 1 else n for n, v in mix.items())
         taught = ", real-photo AUs from the teacher" if sc.teacher_aus else ""
         parts.append(f"stage {k} ({task}): {data}{where}, {epochs_of(cfg, k)} epoch(s){seen}{taught}")
-    return "; ".join(parts) + "."
+    sentence = "; ".join(parts) + "."
+    if cfg.synth_mode != "emotion" and any("synthfacs" in cfg.sources(k) for k in cfg.stages):
+        sentence += f" SynthFACS faces drawn in its '{cfg.synth_mode}' mode ({SYNTH_MODES[cfg.synth_mode]})."
+    return sentence
+
+
+# What a SynthFACS mode other than the default "emotion" (AUs from emotion prototypes) changes.
+SYNTH_MODES = {
+    "independent": "every AU drawn on its own, not from emotion prototypes",
+    "circumplex": "valence and arousal from each emotion's circumplex place, not from the AUs",
+}
 
 
 SYNTHETIC_ONLY = (
