@@ -20,15 +20,19 @@ INDEPENDENT_160 = "84f1ce9c66dfbd649e9b0beb3def11b5049a8201bafae4ece20e17d51e756
 FRONTAL = "31d6f9324ab4ab04967aac573d2ecf292d0449951fa61c66adb8667cd9806fd3"
 
 
+def add_face(h, face) -> None:
+    """Feed a rendered face's image, masks (by name, bit-packed) and landmarks to the hash."""
+    h.update(face.image.tobytes())
+    for name in sorted(face.masks):
+        h.update(name.encode())
+        h.update(np.packbits(face.masks[name]).tobytes())
+    h.update(face.labels.landmarks.tobytes())
+
+
 def test_faces_with_masks_and_landmarks_render_the_pinned_bytes():
     h = hashlib.sha256()
     for split, index in [("train", 0), ("train", 1), ("train", 7), ("val", 3), ("test", 11), ("test", 12)]:
-        face = render(face_params(split, index), 112, with_masks=True)
-        h.update(face.image.tobytes())
-        for name in sorted(face.masks):
-            h.update(name.encode())
-            h.update(np.packbits(face.masks[name]).tobytes())
-        h.update(face.labels.landmarks.tobytes())
+        add_face(h, render(face_params(split, index), 112, with_masks=True))
     assert h.hexdigest() == MASKED
 
 
@@ -68,10 +72,5 @@ def test_frontal_faces_through_every_camera_stage_and_occluder_render_the_pinned
     h = hashlib.sha256()
     for size in (112, 64):
         for scene in scenes:
-            face = render(FaceParams(au=au, traits=traits, scene=scene), size, with_masks=True)
-            h.update(face.image.tobytes())
-            for name in sorted(face.masks):
-                h.update(name.encode())
-                h.update(np.packbits(face.masks[name]).tobytes())
-            h.update(face.labels.landmarks.tobytes())
+            add_face(h, render(FaceParams(au=au, traits=traits, scene=scene), size, with_masks=True))
     assert h.hexdigest() == FRONTAL
