@@ -26,7 +26,6 @@ import plotly.graph_objects as go
 
 from fatauva import topology
 from fatauva.analyze import Analyzer, Prediction
-from fatauva.template import similarity_transform, template_points
 
 METHODS: tuple[str, ...] = ("GradCAM", "GradCAM++", "HiResCAM", "LayerCAM", "EigenCAM")
 DEFAULT_METHOD = "LayerCAM"
@@ -195,14 +194,13 @@ def heat_over(image: np.ndarray, heat: np.ndarray, mask: np.ndarray | None = Non
 
 
 def heat_on_photo(photo: np.ndarray, heat: np.ndarray, landmarks: np.ndarray, input_size: int) -> np.ndarray:
-    """A crop map carried back onto the photo through the inverse of the alignment (fatauva.faces
-    align_face's similarity transform from the five landmarks), blended inside the crop's footprint."""
-    to_crop = similarity_transform(landmarks, template_points(input_size))
-    to_photo = cv2.invertAffineTransform(to_crop)
-    h, w = photo.shape[:2]
+    """A crop map carried back onto the photo through the inverse of the alignment
+    (`explain.maps.to_photo`), blended inside the crop's footprint in this page's colours."""
+    from explain.maps import to_photo  # explain is loaded by the time a map exists (module doc)
+
     heat = cv2.resize(np.clip(heat, 0, 1).astype(np.float32), (input_size, input_size))
-    back = cv2.warpAffine(heat, to_photo, (w, h), flags=cv2.INTER_LINEAR, borderValue=0.0)
-    inside = cv2.warpAffine(np.ones_like(heat), to_photo, (w, h), flags=cv2.INTER_NEAREST) > 0
+    back = to_photo(heat, landmarks, photo.shape)
+    inside = to_photo(np.ones_like(heat), landmarks, photo.shape) > 0.5
     return heat_over(photo, back, inside)
 
 
