@@ -269,9 +269,14 @@ def smiling_test_photos(root: Path) -> list[Path]:
 
 
 def real(model: FatauvaNet, root: Path, method: str, layer: str) -> dict[str, float]:
-    """Mean map energy in the landmark regions over the smiling London test faces."""
+    """Over the smiling London test faces: the mean share of each target's map energy in its landmark
+    region (`real_<target>_<region>_energy`), how often the map's maximum falls inside it
+    (`..._pointing`), and the region's share of the crop (`real_<region>_share`: what a map spread
+    evenly over the face would score, the chance level of both)."""
     size = model.config.input_size
     energies = {name: [] for name in REAL_TARGETS}
+    hits = {name: [] for name in REAL_TARGETS}
+    shares = {region: [] for region in set(REAL_TARGETS.values())}
     chosen = tuple(target(name) for name in REAL_TARGETS)
     for path in tqdm(smiling_test_photos(root), desc="faithfulness (real photos)", unit="photo"):
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -286,12 +291,16 @@ def real(model: FatauvaNet, root: Path, method: str, layer: str) -> dict[str, fl
         points = landmarks_68(photo, faces[0]) @ matrix[:, :2].T + matrix[:, 2]
         regions = landmark_regions(points, size)
         cams = batched_cams(model, to_tensor(crop), chosen, method, layer)
+        for region in shares:
+            shares[region].append(float(regions[region].mean()))
         for name, region in REAL_TARGETS.items():
             energies[name].append(energy_in(cams.maps[name][0], regions[region]))
-    out = {
-        f"real_{name.lower()}_{region}_energy": float(np.mean(energies[name]))
-        for name, region in REAL_TARGETS.items()
-    }
+            hits[name].append(pointing_hit(cams.maps[name][0], regions[region]))
+    out = {}
+    for name, region in REAL_TARGETS.items():
+        out[f"real_{name.lower()}_{region}_energy"] = float(np.mean(energies[name]))
+        out[f"real_{name.lower()}_{region}_pointing"] = float(np.mean(hits[name]))
+    out.update({f"real_{region}_share": float(np.mean(v)) for region, v in sorted(shares.items())})
     out["real_n_faces"] = float(len(energies["AU12"]))
     return out
 

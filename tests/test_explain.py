@@ -2,6 +2,7 @@
 part responses, the captum flow's completeness, occlusion, the gate and the photo mapping."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -293,6 +294,29 @@ def test_landmark_regions_cover_the_mouth_and_eyes_they_are_cut_from():
     assert regions["mouth"][80, 56] and regions["mouth"][80, 69] and not regions["mouth"][40, 36]
     assert regions["eyes"][40, 36] and regions["eyes"][40, 76] and not regions["eyes"][80, 56]
     assert not regions["mouth"][80, 80]  # grown by a margin, not without bound
+
+
+REALFACES = Path(__file__).resolve().parents[1].parent / "shared" / "realfaces"
+
+
+@pytest.mark.skipif(not REALFACES.is_dir(), reason=f"real photos not found at {REALFACES}")
+def test_the_real_photo_check_scores_each_face_against_the_chance_of_its_region(tmp_path):
+    # Two smiling London test photos and one file that is not an image, listed as the check reads them.
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    rows = ["file,smile,split"]
+    rows += [f"{REALFACES / 'images' / 'london_smiling' / n},1,test" for n in ("083_08.jpg", "086_08.jpg")]
+    rows += ["broken.jpg,1,test", f"{REALFACES / 'images' / 'london_smiling' / '001_08.jpg'},1,dev"]
+    (tmp_path / "labels" / "london_faces.csv").write_text("\n".join(rows) + "\n")
+    model = tiny()
+    out = faithfulness.real(model, tmp_path, "LayerCAM", "branch")
+    assert out["real_n_faces"] == 2.0  # the broken file is skipped, the dev photo not read
+    for region in ("mouth", "eyes"):  # a mouth or the two eyes: a small part of a face crop
+        assert 0.02 < out[f"real_{region}_share"] < 0.3
+    for name, region in faithfulness.REAL_TARGETS.items():
+        key = f"real_{name.lower()}_{region}"
+        assert 0.0 <= out[f"{key}_energy"] <= 1.0
+        assert out[f"{key}_pointing"] in (0.0, 0.5, 1.0)  # a hit or a miss on each of the two faces
 
 
 def test_the_package_exports_the_api_the_app_uses():
