@@ -142,6 +142,8 @@ FAITH_ROWS: tuple[tuple[str, str, str, Callable[[float], str]], ...] = (
     ("attribute pointing game, mean", "pointing_game_attribute_mean", "-", _FIGURE),
     ("rank agreement with occlusion, mean over AUs", "occlusion_rho_mean", "-", _FIGURE),
     ("London smiles: AU12 map energy in the mouth", "real_au12_mouth_energy", ">= 0.70", _FIGURE),
+    ("London smiles: the mouth's share of the face crop (chance)", "real_mouth_share", "-", _FIGURE),
+    ("London smiles: AU12 map peak inside the mouth", "real_au12_mouth_pointing", "-", _FIGURE),
 )  # fmt: skip
 
 
