@@ -117,15 +117,19 @@ def test_publishing_needs_a_repo_or_a_folder(trained_folder):
 
 def test_new_evaluations_keep_the_faithfulness_record_of_the_same_weights(tmp_path):
     record = {"method": "LayerCAM", "layer": "branch", "pointing_game_mean": 0.8125, "targets": {}}
+    where = {"model": "/home/someone/runs/x/model"}  # a path on the machine that ran the check
     folder = save_model(
-        untrained_model(TINY), tmp_path / "model", metrics={"aus": {"mean_f1": 0.1}, "faithfulness": record}
+        untrained_model(TINY),
+        tmp_path / "model",
+        metrics={"aus": {"mean_f1": 0.1}, "faithfulness": record | where},
     )
     synth = tmp_path / "synth.json"
     synth.write_text(json.dumps({"data": "synthfacs", "split": "test", "aus": {"mean_f1": 0.9321}}))
     out = tmp_path / "weights"
     publish.main(["--checkpoint", str(folder), "--out", str(out), "--eval-json", str(synth)])
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["faithfulness"] == record  # kept
+    assert metrics["faithfulness"] == record  # kept, without the local path
+    assert "/home/someone" not in (out / "README.md").read_text()
     assert metrics["aus"]["mean_f1"] == 0.9321  # the old evaluation replaced
 
 

@@ -216,6 +216,9 @@ def publish(
         # the faithfulness record was measured on these same weights by explain.faithfulness
         # --write-metrics: new evaluations replace the evaluations, not it
         metrics |= faithfulness_records(loaded.metrics)
+    # Where the checked weights were loaded from is a path on someone's machine; the sha256 names them.
+    for key in faithfulness_records(metrics):
+        metrics[key] = {k: v for k, v in metrics[key].items() if k != "model"}
     card = {
         "metrics": metrics,
         "command": card_section(checkpoint, _COMMAND),
