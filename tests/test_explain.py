@@ -2,7 +2,6 @@
 part responses, the captum flow's completeness, occlusion, the gate and the photo mapping."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -296,7 +295,7 @@ def test_landmark_regions_cover_the_mouth_and_eyes_they_are_cut_from():
     assert not regions["mouth"][80, 80]  # grown by a margin, not without bound
 
 
-REALFACES = Path(__file__).resolve().parents[1].parent / "shared" / "realfaces"
+REALFACES = faithfulness.DEFAULT_REAL  # where the check reads the real photos (evaluation only)
 
 
 @pytest.mark.skipif(not REALFACES.is_dir(), reason=f"real photos not found at {REALFACES}")
