@@ -195,12 +195,11 @@ def heat_over(image: np.ndarray, heat: np.ndarray, mask: np.ndarray | None = Non
 
 def heat_on_photo(photo: np.ndarray, heat: np.ndarray, landmarks: np.ndarray, input_size: int) -> np.ndarray:
     """A crop map carried back onto the photo through the inverse of the alignment
-    (`explain.maps.to_photo`), blended inside the crop's footprint in this page's colours."""
-    from explain.maps import to_photo  # explain is loaded by the time a map exists (module doc)
+    (`explain.maps.to_photo_with_footprint`), blended inside the crop's footprint in this page's colours."""
+    from explain.maps import to_photo_with_footprint  # explain is loaded once a map exists (module doc)
 
     heat = cv2.resize(np.clip(heat, 0, 1).astype(np.float32), (input_size, input_size))
-    back = to_photo(heat, landmarks, photo.shape)
-    inside = to_photo(np.ones_like(heat), landmarks, photo.shape) > 0.5
+    back, inside = to_photo_with_footprint(heat, landmarks, photo.shape)
     return heat_over(photo, back, inside)
 
 

@@ -39,13 +39,9 @@ def photo_to_crop(landmarks: np.ndarray, input_size: int) -> np.ndarray:
     return similarity_transform(np.asarray(landmarks, np.float64), template_points(input_size))
 
 
-def to_photo(cam: np.ndarray, landmarks: np.ndarray, photo_shape: tuple[int, ...]) -> np.ndarray:
-    """A crop map (S, S) back on the photo: float32 (H, W), zero outside the crop.
-
-    landmarks: the face's five points (FaceBox.landmarks) in photo pixels; photo_shape: (H, W, ...).
-    """
+def _back_on_photo(cam: np.ndarray, matrix: np.ndarray, photo_shape: tuple[int, ...]) -> np.ndarray:
+    """Warp a crop map onto the photo through the inverse of `matrix` (photo -> crop)."""
     height, width = photo_shape[:2]
-    matrix = photo_to_crop(landmarks, cam.shape[0])
     return cv2.warpAffine(
         cam.astype(np.float32),
         matrix,
@@ -56,13 +52,29 @@ def to_photo(cam: np.ndarray, landmarks: np.ndarray, photo_shape: tuple[int, ...
     )
 
 
+def to_photo(cam: np.ndarray, landmarks: np.ndarray, photo_shape: tuple[int, ...]) -> np.ndarray:
+    """A crop map (S, S) back on the photo: float32 (H, W), zero outside the crop.
+
+    landmarks: the face's five points (FaceBox.landmarks) in photo pixels; photo_shape: (H, W, ...).
+    """
+    return _back_on_photo(cam, photo_to_crop(landmarks, cam.shape[0]), photo_shape)
+
+
+def to_photo_with_footprint(
+    cam: np.ndarray, landmarks: np.ndarray, photo_shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """`to_photo` of the map, and the crop's footprint on the photo (bool (H, W)), from one alignment."""
+    matrix = photo_to_crop(landmarks, cam.shape[0])
+    inside = _back_on_photo(np.ones_like(cam), matrix, photo_shape) > 0.5
+    return _back_on_photo(cam, matrix, photo_shape), inside
+
+
 def photo_overlay(
     photo: np.ndarray, cam: np.ndarray, landmarks: np.ndarray, image_weight: float = 0.5
 ) -> np.ndarray:
     """A crop map drawn over the whole photo (uint8 RGB (H, W, 3)); outside the crop the photo is
     left as it is."""
-    on_photo = to_photo(cam, landmarks, photo.shape)
-    inside = to_photo(np.ones_like(cam), landmarks, photo.shape) > 0.5
+    on_photo, inside = to_photo_with_footprint(cam, landmarks, photo.shape)
     heat = show_cam_on_image(
         photo.astype(np.float32) / 255.0, on_photo, use_rgb=True, image_weight=image_weight
     )

@@ -337,6 +337,10 @@ def test_maps_land_on_the_photo_where_the_crop_came_from():
     assert on_photo.shape == (100, 120)
     assert abs(x - (2 * 16 + 10 + 0.5)) <= 1.5 and abs(y - (2 * 16 + 20 + 0.5)) <= 1.5
     assert on_photo[0, 0] == 0.0 and on_photo[99, 119] == 0.0
+    same, inside = maps.to_photo_with_footprint(crop_map, landmarks, (100, 120, 3))
+    np.testing.assert_array_equal(same, on_photo)
+    np.testing.assert_array_equal(inside, maps.to_photo(np.ones_like(crop_map), landmarks, (100, 120)) > 0.5)
+    assert inside[20 + 2 * 16, 10 + 2 * 16] and not inside[0, 0] and not inside[99, 119]
 
 
 def test_overlays_are_rgb_uint8_images_of_the_crop_size():
