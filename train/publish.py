@@ -177,10 +177,15 @@ def read_eval_json(path: Path) -> dict[str, Any]:
     return metrics
 
 
+def without_location(record: dict[str, Any]) -> dict[str, Any]:
+    """`record` without where its weights were loaded from ("model", "kind"): a path on the machine
+    that measured it; the record's sha256 names the weights."""
+    return {k: v for k, v in record.items() if k not in ("model", "kind")}
+
+
 def merge_evaluations(paths: list[Path]) -> dict[str, Any]:
     """One evaluation as it is; several under "<data>_<split>" keys (e.g. synthfacs_test, realfaces_test)."""
-    # Where the evaluated weights were loaded from is a path on someone's machine; the sha256 names them.
-    evaluations = [{k: v for k, v in read_eval_json(p).items() if k not in ("model", "kind")} for p in paths]
+    evaluations = [without_location(read_eval_json(p)) for p in paths]
     if len(evaluations) == 1:
         return evaluations[0]
     merged: dict[str, Any] = {}
@@ -216,9 +221,7 @@ def publish(
         # the faithfulness record was measured on these same weights by explain.faithfulness
         # --write-metrics: new evaluations replace the evaluations, not it
         metrics |= faithfulness_records(loaded.metrics)
-    # Where the checked weights were loaded from is a path on someone's machine; the sha256 names them.
-    for key in faithfulness_records(metrics):
-        metrics[key] = {k: v for k, v in metrics[key].items() if k != "model"}
+    metrics |= {key: without_location(record) for key, record in faithfulness_records(metrics).items()}
     card = {
         "metrics": metrics,
         "command": card_section(checkpoint, _COMMAND),
