@@ -44,9 +44,10 @@ class FatauvaConfig:
     Widths are per branch: a part branch has `part_width` channels, an AU branch `au_width`,
     a V-A branch `va_width`. The core is a stem conv (stride 2) followed by groups of rPoly-2
     blocks; group g starts with a 3x3 conv of stride `core_strides[g]` to `core_widths[g]`
-    channels and holds `core_blocks[g]` blocks (8 in total, §4.1.2). The attribute layer
-    starts with a conv of stride `part_stride`, the AU layer with one of stride `au_stride`,
-    the V-A layer with its 1x1 reduction conv (§3.3). `reduction` is the bottleneck ratio of
+    channels and holds `core_blocks[g]` blocks (§4.1.2 has 8 in all; the default has 7, four
+    of them at 28x28, docs/architecture.md row 11). The attribute layer starts with a conv of
+    stride `part_stride`, the AU layer with one of stride `au_stride`, the V-A layer with its
+    1x1 reduction conv (§3.3). `reduction` is the bottleneck ratio of
     F inside every rPoly block; `fc_hidden` the widths of the first two of the three FC layers
     of every head (§4.1.3), the second being the V-A embedding of the centre loss.
     `head_grid` is what those FC layers read from a branch map: 1 is its global average
@@ -57,8 +58,8 @@ class FatauvaConfig:
     a 14 x 14 flatten. Checkpoints written before the setting existed are global averages.
 
     The defaults are the shipped configuration: the network the bundled weights, the app and
-    `python -m bench` run, equal to the "model" section of `train/configs/bundled.json` (0.77 M
-    parameters, 0.44 GFLOPs at 112 px; core and branch maps 14x14, so a Grad-CAM cell is 8 px).
+    `python -m bench` run, equal to the "model" section of `train/configs/bundled.json` (0.67 M
+    parameters, 0.39 GFLOPs at 112 px; core and branch maps 14x14, so a Grad-CAM cell is 8 px).
     Other sizes are named presets (`PRESETS`, `FatauvaConfig.preset`); how their widths were
     chosen is in docs/speed.md.
     """
@@ -69,7 +70,7 @@ class FatauvaConfig:
     stem_width: int = 16
     core_widths: tuple[int, ...] = (32, 64, 96)
     core_strides: tuple[int, ...] = (2, 2, 1)
-    core_blocks: tuple[int, ...] = (2, 3, 3)
+    core_blocks: tuple[int, ...] = (4, 2, 1)
     part_width: int = 48
     part_stride: int = 1
     part_blocks: int = 2
@@ -106,12 +107,14 @@ class FatauvaConfig:
 
 # Named sizes, as settings over the defaults. "shipped" is the default itself; "wide" (3.8 M
 # parameters, 2.4 GFLOPs at 112 px) is the width `python -m bench` favoured on this CPU before any
-# was trained at it (docs/speed.md); no bundled weights have it.
+# was trained at it (docs/speed.md), with the core's blocks split as they were then; no bundled
+# weights have it.
 PRESETS: dict[str, dict[str, object]] = {
     "shipped": {},
     "wide": {
         "stem_width": 32,
         "core_widths": (96, 192, 256),
+        "core_blocks": (2, 3, 3),
         "part_width": 64,
         "au_width": 32,
         "va_width": 64,
