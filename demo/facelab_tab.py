@@ -72,7 +72,7 @@ This face is drawn by SynthFACS, so its truth is known: green diamonds mark it.
    green when it falls inside (a hit), red when not. The rates after each verdict say how often it hits
    on the SynthFACS test faces: a map can miss while the number is right.
 4. Switch the **map layer** from the core's 28×28 map to **branch**: the AU12 map is now taken on the
-   Lip_c branch itself, and still hits. Now try **AU1** or **AU25**: on their branches the maps mostly
+   Lip_c branch itself, and still hits. Now try **AU10** or **AU25**: on their branches the maps mostly
    miss (the rates say how often), because the evidence, still in place early in the network, is
    spread out by the branches' last blocks. Where you take a map changes what it shows, and the
    pointing game tells you which map to believe.

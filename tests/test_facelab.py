@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from demo import facelab
+from demo import facelab, facelab_tab
 from demo.app import load_analyzer
 from demo.facelab import (
     GROUPS,
@@ -197,3 +197,22 @@ def test_test_split_rates_come_from_the_record_of_the_layer_shown():
     summary = facelab.pointing_summary({"mouth": [mouth, au12]}, metrics, "branch")
     assert "AU12 ✓ (test faces: 25%)" in summary and "mouth response ✓ (test faces: 50%)" in summary
     assert "AU12 ✓ (test faces: 75%)" in facelab.pointing_summary({"mouth": [mouth, au12]}, metrics)
+
+
+def test_the_guides_layer_step_holds_for_the_bundled_weights():
+    # Step 4 says AU12's map hits on its Lip_c branch, and that the AUs it names hit on the core's
+    # 28x28 map and mostly miss on their own branches: the weights' record must say the same.
+    from explain.gate import record_for
+    from fatauva.checkpoint import load_model
+
+    step = next(line for line in facelab_tab.GUIDE.splitlines() if "Now try" in line)
+    named = re.findall(r"\*\*AU(\d+)\*\*", step)
+    assert named, step
+    metrics = load_model().metrics
+    fine = record_for(metrics, "LayerCAM", "core.fine")
+    branch = record_for(metrics, "LayerCAM", "branch")
+    assert branch["pointing_game.AU12"] >= 0.75
+    for number in named:
+        key = f"pointing_game.AU{int(number):02d}"
+        assert fine[key] >= 0.75 and branch[key] < 0.5, (key, fine[key], branch[key])
+
