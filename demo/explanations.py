@@ -10,10 +10,10 @@ explain/ is imported on first use, never at start: its pytorch-grad-cam import p
 dropdowns need the method names before that, so METHODS, DEFAULT_METHOD, DEFAULT_LAYER and BRANCH
 repeat explain.cam / explain.explanation's (tests/test_explanation_views.py holds them equal).
 
-The explain layer hooks the trainable model's modules (captum's LayerIntegratedGradients on the
-Con_Val / Con_Aro taps), so two explanations at once on the one model would read each other's
-hooks: `explain` and `occlusion` run one at a time under a lock. Predictions use the analyzer's
-separate fused copy and never wait for it.
+The explain layer runs the trainable model with autograd (a forward, batched backwards and the
+flow's integration steps), so `explain` and `occlusion` run one at a time under a lock: concurrent
+requests queue rather than split the CPU and hold several such graphs at once. Predictions use the
+analyzer's separate fused copy and never wait for it.
 """
 
 import base64
@@ -99,7 +99,7 @@ def target_maps(
     """The maps of `targets` (explain.targets.Target) on one aligned crop, on `layer` (BRANCH: each on
     the branch its head reads), from one forward and one batched backward (explain.cam.batched_cams),
     without the flow: a CamResult whose `output.features` also give the part responses. Under the same
-    lock as `explain`, whose captum hooks a concurrent forward of the same model would run through."""
+    lock as `explain`."""
     from explain.cam import batched_cams
     from fatauva.template import to_tensor
 

@@ -6,14 +6,14 @@ import json
 import numpy as np
 import pytest
 import torch
-from captum.attr import Occlusion
+from captum.attr import LayerIntegratedGradients, Occlusion
 
 import explain
 from explain import cam, faithfulness, flow, gate, maps, occlusion, parts
 from explain.explanation import explain_face
-from explain.targets import TARGET_NAMES, TARGETS, TargetScores, scores, target
+from explain.targets import TARGET_NAMES, TARGETS, TargetScores, scores, target, va_scores
 from fatauva import topology
-from fatauva.model import FatauvaNet
+from fatauva.model import CON_NAMES, FatauvaNet
 from fatauva.template import template_points, to_tensor
 from tests.tiny import tiny_config
 
@@ -166,6 +166,32 @@ def test_au_to_va_flow_is_complete_within_five_percent_at_the_default_steps():
     # the check is not loose: two interpolation steps miss completeness on this model
     coarse = flow.au_to_va(model, features, n_steps=2)
     assert max(f.completeness_error for f in coarse.values()) > 0.05
+
+
+def test_au_to_va_equals_captums_layer_integrated_gradients_on_the_con_taps():
+    # au_to_va integrates over the V-A layer's inputs; the con taps are identities there, so
+    # LayerIntegratedGradients on the taps (the suggested form) must give the same numbers.
+    model = tiny(seed=2)
+    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        features = model(x).features
+    result = flow.au_to_va(model, features, n_steps=16)
+    cons = tuple(features[name] for name in CON_NAMES)
+
+    def va_sum(*inputs):
+        logits = model.va_logits_from_inputs(dict(zip(topology.VA_TARGETS, inputs, strict=True)))
+        return va_scores(logits, model.config.va_head).sum(dim=1)
+
+    for name in topology.VA_TARGETS:
+        with torch.enable_grad():
+            per_tap = LayerIntegratedGradients(va_sum, model.con_taps[name]).attribute(
+                cons, baselines=tuple(torch.zeros_like(c) for c in cons), n_steps=16
+            )
+        sources = model.va_groups[name]
+        slices = per_tap[0].sum(dim=(1, 2)).chunk(len(sources))
+        for source, block in zip(sources, slices, strict=True):
+            branch = source.split(".", 1)[1]
+            assert result[name].contributions[branch] == pytest.approx(float(block.sum()), abs=1e-6)
 
 
 def test_parts_to_aus_equals_captums_integrated_gradients():
