@@ -215,4 +215,3 @@ def test_the_guides_layer_step_holds_for_the_bundled_weights():
     for number in named:
         key = f"pointing_game.AU{int(number):02d}"
         assert fine[key] >= 0.75 and branch[key] < 0.5, (key, fine[key], branch[key])
-
