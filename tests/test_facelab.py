@@ -199,16 +199,15 @@ def test_test_split_rates_come_from_the_record_of_the_layer_shown():
     assert "AU12 ✓ (test faces: 75%)" in facelab.pointing_summary({"mouth": [mouth, au12]}, metrics)
 
 
-def test_the_guides_layer_step_holds_for_the_bundled_weights():
+def test_the_guides_layer_step_holds_for_the_bundled_weights(analyzer):
     # Step 4 says AU12's map hits on its Lip_c branch, and that the AUs it names hit on the core's
     # 28x28 map and mostly miss on their own branches: the weights' record must say the same.
     from explain.gate import record_for
-    from fatauva.checkpoint import load_model
 
     step = next(line for line in facelab_tab.GUIDE.splitlines() if "Now try" in line)
     named = re.findall(r"\*\*AU(\d+)\*\*", step)
     assert named, step
-    metrics = load_model().metrics
+    metrics = analyzer.loaded.metrics
     fine = record_for(metrics, "LayerCAM", "core.fine")
     branch = record_for(metrics, "LayerCAM", "branch")
     assert branch["pointing_game.AU12"] >= 0.75
