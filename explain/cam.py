@@ -6,11 +6,14 @@ Two paths give the same maps (tests/test_explain.py holds them equal within 1e-5
   tensor, `ScoreTarget(i)` picks the head, the CAM object is a context manager so its hooks go
   away. Each call is one forward and one full backward (to every weight): 26 of each per face.
 - `batched_cams`: one forward (the branch maps come out of `FatauvaOutput.features`, the very
-  tensors the taps return), then ONE batched backward: `torch.autograd.grad` with
-  `is_grads_batched=True` and the identity as cotangents gives d score_t / d map for all
+  tensors the taps return), then ONE batched backward: `torch.func.vjp` from the maps and
+  `torch.func.vmap` over the identity's rows as cotangents give d score_t / d map for all
   targets at once, and only down to the maps (from a branch tap that is through the FC heads
-  alone). The per-method arithmetic is the library's own `get_cam_image` on those
-  activations and gradients, then the library's scaling, so the maps are the library's.
+  alone), never to the weights. (`torch.autograd.grad(..., is_grads_batched=True)` gives the
+  same numbers, but its older vmap has no batching rule for the convolution and batch-norm
+  backwards and loops over the targets: twice as slow for one face, docs/speed.md.) The
+  per-method arithmetic is the library's own `get_cam_image` on those activations and
+  gradients, then the library's scaling, so the maps are the library's.
 
 Maps are float32 (H, W) in [0, 1] at the input resolution: the positive part of the method's
 map, min-max scaled, resized bilinearly (the library's `scale_cam_image`).
@@ -31,14 +34,14 @@ where that branch looked, which is what the paper's branches are for. Any featur
 """
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, HiResCAM, LayerCAM
 from pytorch_grad_cam.base_cam import BaseCAM
 from pytorch_grad_cam.utils.image import scale_cam_image
-from torch import Tensor, nn
+from torch import Tensor, func, nn
 
 from explain.targets import TARGETS, ScoreTarget, Target, TargetScores, scores
 from fatauva.model import FatauvaNet, FatauvaOutput
@@ -109,45 +112,137 @@ def _library_weights(method: str) -> BaseCAM:
     return method_class(method)(model=nn.Linear(1, 1), target_layers=[])
 
 
+IMAGES_PER_PASS = 2  # images per backward through the network (docs/speed.md: 2 and 4 fastest at 16)
+
+
+class _Method(nn.Module):
+    """`model.<name>(...)` as a module, so that torch.func.functional_call can run any method of
+    the model on parameters given to it (here: detached, so no graph is kept for the weights)."""
+
+    def __init__(self, model: FatauvaNet, name: str):
+        super().__init__()
+        self.model, self.name = model, name
+
+    def forward(self, *args):
+        return getattr(self.model, self.name)(*args)
+
+
+class _Stop(Exception):
+    """Raised by a forward hook once the maps asked for are in (see _maps_at)."""
+
+
+def _maps_at(model: FatauvaNet, x: Tensor, names: list[str]) -> dict[str, Tensor]:
+    """The maps `names` of a forward without graph that stops as soon as it has them all."""
+    modules, found = model.feature_modules(), {}
+
+    def keep(name: str):
+        def hook(_module, _input, output):
+            found[name] = output
+            if len(found) == len(names):
+                raise _Stop
+
+        return hook
+
+    hooks = [modules[n].register_forward_hook(keep(n)) for n in names]
+    try:
+        with torch.no_grad():
+            model(x)
+    except _Stop:
+        pass
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return found
+
+
+def _affine_batch_norm(module: nn.BatchNorm2d, inputs: tuple[Tensor], _output: Tensor) -> Tensor:
+    """A forward hook: an eval-mode BatchNorm's output as the affine map it is (what ATen's
+    inference kernel computes), so that the batched backward through it is one product, not
+    vmap's general batch-norm backward (docs/speed.md: about 15 % of a `core.fine` backward)."""
+    scale = module.weight * torch.rsqrt(module.running_var + module.eps)
+    shift = module.bias - module.running_mean * scale
+    return inputs[0] * scale[:, None, None] + shift[:, None, None]
+
+
+def _channels_last(tensor: Tensor) -> Tensor:
+    return tensor.contiguous(memory_format=torch.channels_last) if tensor.ndim == 4 else tensor
+
+
+def _cat(outputs: list[FatauvaOutput]) -> FatauvaOutput:
+    """Outputs of consecutive batches as one."""
+    first = outputs[0]
+    if len(outputs) == 1:
+        return first
+    tensors = {
+        f.name: torch.cat([getattr(o, f.name) for o in outputs])
+        for f in fields(first)
+        if f.name not in ("features", "va_head")
+    }
+    features = {k: torch.cat([o.features[k] for o in outputs]) for k in first.features}
+    return FatauvaOutput(**tensors, features=features, va_head=first.va_head)
+
+
 def _gradients(
     model: FatauvaNet, x: Tensor, targets: tuple[Target, ...], layers: dict[str, str], need_grads: bool
 ) -> tuple[FatauvaOutput, dict[str, Tensor]]:
-    """One forward, then d score_t / d (its layer's map) for every target t in ONE batched
+    """The forward, and d score_t / d (its layer's map) for every target t from ONE batched
     backward: {target name: (N, C, h, w)} (empty when `need_grads` is False).
 
-    When every target sits on the branch its head reads, the score depends on that map only
-    through the head, so the backward starts from the heads re-run on detached maps
-    (`FatauvaNet.heads`) and never enters the branches; any other layer needs the full graph.
+    torch.func.vjp runs the network from the maps (a forward hook puts the map in the place of
+    its module's output; eval-mode BatchNorms run as their affine map) on detached weights, and
+    torch.func.vmap pulls the identity's rows back through it, one per target. When every
+    target sits on the branch its head reads, the score depends on that map only through the
+    head, so the network run is the FC heads alone (`FatauvaNet.heads`) and the backward never
+    enters the branches. A batch goes through the network IMAGES_PER_PASS images at a time.
     """
-    needed = list(dict.fromkeys(layers.values()))
-    own_branch = all(layers[t.name] == t.branch for t in targets)
-    with torch.set_grad_enabled(need_grads and not own_branch):
-        x = x.detach().requires_grad_(need_grads and not own_branch)  # a graph whatever requires_grad
-        out = model(x)
     if not need_grads:
-        return out, {}
-    maps = out.features
-    with torch.enable_grad():
-        if own_branch:
-            maps = {k: v.detach().requires_grad_(k in needed) for k, v in out.features.items()}
-            head_scores = scores(model.heads(maps))
-        else:
-            head_scores = scores(out)
-        picked = head_scores[:, [TARGETS.index(t) for t in targets]]  # (N, T)
-        eye = torch.eye(len(targets), dtype=picked.dtype, device=picked.device)
-        found = torch.autograd.grad(
-            picked,
-            [maps[n] for n in needed],
-            grad_outputs=eye[:, None, :].expand(len(targets), *picked.shape),
-            is_grads_batched=True,
-            allow_unused=True,
-        )
-    by_layer = dict(zip(needed, found, strict=True))
-    grads = {}
-    for i, t in enumerate(targets):
-        g = by_layer[layers[t.name]]
-        grads[t.name] = torch.zeros_like(out.features[layers[t.name]]) if g is None else g[i]
-    return out, grads
+        with torch.no_grad():
+            return model(x), {}
+    own_branch = all(layers[t.name] == t.branch for t in targets)
+    if not own_branch and x.shape[0] > IMAGES_PER_PASS:
+        done = [_gradients(model, part, targets, layers, True) for part in x.split(IMAGES_PER_PASS)]
+        grads = {t.name: torch.cat([g[t.name] for _, g in done]) for t in targets}
+        return _cat([out for out, _ in done]), grads
+    needed = list(dict.fromkeys(layers.values()))
+    index = [TARGETS.index(t) for t in targets]
+    weights = {f"model.{k}": v.detach() for k, v in model.named_parameters()}
+    if own_branch:
+        with torch.no_grad():
+            out = model(x)
+        start = {n: out.features[n] for n in needed}
+        heads = _Method(model, "heads")
+
+        def picked_scores(maps: dict[str, Tensor]) -> tuple[Tensor, tuple]:
+            return scores(func.functional_call(heads, weights, ({**out.features, **maps},)))[:, index], ()
+    else:
+        start, modules = _maps_at(model, x, needed), model.feature_modules()
+        forward = _Method(model, "forward")
+        # Channels-last convolutions backpropagate the batch of targets faster (docs/speed.md).
+        x = x.contiguous(memory_format=torch.channels_last)
+        weights = {k: _channels_last(v) for k, v in weights.items()}
+        norms = [
+            m
+            for m in model.modules()
+            if isinstance(m, nn.BatchNorm2d) and not m.training and m.affine and m.running_var is not None
+        ]
+
+        def picked_scores(maps: dict[str, Tensor]) -> tuple[Tensor, tuple]:
+            hooks = [modules[n].register_forward_hook(lambda _m, _i, _o, n=n: maps[n]) for n in needed]
+            hooks += [m.register_forward_hook(_affine_batch_norm) for m in norms]
+            try:
+                full = func.functional_call(forward, weights, (x,))
+            finally:
+                for hook in hooks:
+                    hook.remove()
+            kept = tuple(getattr(full, f.name) for f in fields(full) if f.name != "va_head")
+            return scores(full)[:, index], kept
+
+    picked, pull_back, kept = func.vjp(picked_scores, start, has_aux=True)
+    if not own_branch:
+        out = FatauvaOutput(*kept, va_head=model.config.va_head)
+    eye = torch.eye(len(targets), dtype=picked.dtype, device=picked.device)
+    (found,) = func.vmap(pull_back)(eye[:, None, :].expand(len(targets), *picked.shape))
+    return out, {t.name: found[layers[t.name]][i] for i, t in enumerate(targets)}
 
 
 def batched_cams(

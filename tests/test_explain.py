@@ -87,6 +87,32 @@ def test_batched_maps_equal_the_library_target_by_target(x, method, layer, head_
     assert non_blank >= len(SAMPLE) // 2  # equal maps, not equally blank ones
 
 
+def test_a_batch_run_in_several_passes_gives_the_maps_and_outputs_of_one(x, monkeypatch):
+    model = tiny(3)
+    whole = cam.batched_cams(model, x, TARGETS, "LayerCAM", "core.fine")
+    monkeypatch.setattr(cam, "IMAGES_PER_PASS", 1)
+    split = cam.batched_cams(model, x, TARGETS, "LayerCAM", "core.fine")
+    for t in TARGETS:
+        np.testing.assert_allclose(split.maps[t.name], whole.maps[t.name], atol=1e-5, rtol=0, err_msg=t.name)
+    torch.testing.assert_close(split.output.au_logits, whole.output.au_logits)
+    torch.testing.assert_close(split.output.features["core.fine"], whole.output.features["core.fine"])
+    for t in SAMPLE[:3]:
+        np.testing.assert_allclose(
+            split.maps[t.name], cam.library_cam(model, x, t, "LayerCAM", "core.fine"), atol=1e-5, rtol=0
+        )
+
+
+@pytest.mark.parametrize("layer", [cam.BRANCH, "core.fine"])
+def test_maps_leave_the_model_as_they_found_it(x, layer):
+    model = tiny(3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    result = cam.batched_cams(model, x, TARGETS, "LayerCAM", layer)
+    assert all(p.requires_grad and p.grad is None for p in model.parameters())
+    assert not any(m._forward_hooks for m in model.modules())
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert all(not f.requires_grad for f in result.output.features.values())
+
+
 def test_maps_are_in_the_unit_range_at_input_resolution(x):
     result = cam.batched_cams(tiny(), x, method="LayerCAM")
     for m in result.maps.values():
