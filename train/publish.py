@@ -15,9 +15,10 @@ again with the metrics of `--eval-json` (the JSON of train.evaluate; several are
 side under "<data>_<split>") or, without it, those saved in the folder. The training command,
 data sentence and limitations of the card are kept.
 
-`--readme-table FOLDER` prints the README's results table from FOLDER/metrics.json (the one
+`--readme-table FOLDER` prints the README's results tables from FOLDER/metrics.json (the one
 source of every figure the README, the model card and the app show), the paper's figures beside
-ours from PAPER where the paper has a comparable one (tests/test_one_source.py checks the README).
+ours from PAPER where the paper has a comparable one, its Table 4 per attribute (PAPER_TABLE4)
+beside ours, and the faithfulness check (tests/test_one_source.py checks the README).
 """
 
 import argparse
@@ -60,6 +61,27 @@ PAPER: dict[str, PaperFigure] = {
         "Table 6, BP4D (FERA2015), mean of 11 AUs", 0.516, {"DRML": 0.462, "EAC-Net": 0.541}
     ),
 }
+
+
+# Table 4 of the paper, per attribute as printed: (FATAUVA-Net, [32], [14]); rows in the paper's order.
+PAPER_TABLE4: dict[str, tuple[str, str, str]] = {
+    "Arched_Eyebrows": ("0.8410", "0.8408", "0.8342"),
+    "Attractive": ("0.8143", "0.8262", "0.8306"),
+    "Bushy_Eyebrows": ("0.9228", "0.9075", "0.9284"),
+    "Eyeglasses": ("0.9938", "0.9889", "0.9963"),
+    "Male": ("0.9757", "0.9774", "0.9817"),
+    "Mouth_Slightly_Open": ("0.9339", "0.8927", "0.9374"),
+    "Narrow_Eyes": ("0.9072", "0.8599", "0.8723"),
+    "No_Beard": ("0.9503", "0.9638", "0.9605"),
+    "Smiling": ("0.9243", "0.9265", "0.9273"),
+    "Young": ("0.8703", "0.8892", "0.8848"),
+    "mean": ("0.9134", "0.9073", "0.9154"),
+}
+TABLE4_HEADINGS = (
+    "Arched", "Attractive", "Bushy", "Glasses", "Male", "Mouth open", "Narrow", "No beard", "Smiling",
+    "Young", "mean",
+)  # fmt: skip
+TABLE4_WHO = ((1, "[32]"), (2, "[14]"), (0, "FATAUVA-Net"))  # the paper's column order
 
 
 @dataclass(frozen=True)
@@ -121,6 +143,24 @@ def readme_table(metrics: dict[str, Any]) -> str:
         command = f"`python -m train.evaluate --data {data} --split {split}`"
         paper, peers = _paper_cells(PAPER.get(row.paper))
         lines.append(f"| {row.what} | {row.metric} | {value:.3f} | {paper} | {peers} | {command} |")
+    return "\n".join(lines)
+
+
+def table4(metrics: dict[str, Any]) -> str | None:
+    """The paper's Table 4 (accuracy per attribute, CelebA) with ours on the CelebA held-out ids
+    beside it, attributes as columns; None when metrics.json has no CelebA test evaluation."""
+    attributes = dotted(metrics.get("celeba_test") or {}, "attributes")
+    per = attributes.get("per_attribute") if isinstance(attributes, dict) else None
+    if not isinstance(per, dict) or set(per) != set(PAPER_TABLE4) - {"mean"}:
+        return None
+    ours = [f"{per[name]:.3f}" for name in PAPER_TABLE4 if name != "mean"]
+    ours.append(f"{attributes['mean_accuracy']:.3f}")
+    lines = [
+        f"| Table 4, accuracy | {' | '.join(TABLE4_HEADINGS)} |",
+        "|---|" + "---:|" * len(TABLE4_HEADINGS),
+        *(f"| {who} (paper) | {' | '.join(v[i] for v in PAPER_TABLE4.values())} |" for i, who in TABLE4_WHO),
+        f"| ours, CelebA held-out ids | {' | '.join(ours)} |",
+    ]
     return "\n".join(lines)
 
 
@@ -260,8 +300,8 @@ def main(argv: list[str] | None = None) -> str:
     args = p.parse_args(argv)
     if args.readme_table is not None:
         metrics = read_json(args.readme_table / METRICS_NAME, "metrics file")
-        faith = faithfulness_table(metrics)
-        table = readme_table(metrics) + (f"\n\n{faith}" if faith else "")
+        tables = (readme_table(metrics), table4(metrics), faithfulness_table(metrics))
+        table = "\n\n".join(t for t in tables if t)
         print(table)
         return table
     if args.checkpoint is None:
