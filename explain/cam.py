@@ -255,7 +255,9 @@ def batched_cams(
     """Every target's map from one forward and one batched backward (module docstring).
 
     x: (N, 3, S, S) from fatauva.template.to_tensor. The model is switched to eval mode, as the
-    library does. Returns a CamResult whose maps equal `library_cam` target by target.
+    library does. Returns a CamResult whose maps equal `library_cam` target by target. On a layer
+    other than the branches the model's modules carry forward hooks while it runs (removed before
+    it returns): run nothing else on the same model object meanwhile (the app holds a lock).
     """
     model.eval()
     layers = {t.name: layer_of(t, layer) for t in targets}
