@@ -13,8 +13,8 @@ repeat explain.cam / explain.explanation's (tests/test_explanation_views.py hold
 The explain layer runs the trainable model with autograd (a forward, batched backwards and the
 flow's integration steps) and hooks its modules meanwhile, so `explain` and `occlusion` run one at a
 time under a lock: concurrent requests queue rather than split the CPU, hold several such graphs
-at once or run through another request's hooks. Predictions use the
-analyzer's separate fused copy and never wait for it.
+at once or run through another request's hooks. Predictions use the analyzer's separate fused
+copy and never wait for it.
 """
 
 import base64
